@@ -1,0 +1,157 @@
+#include "app.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <kgate/url.hpp>
+
+#include "api_router.hpp"
+#include "auth.hpp"
+#include "better_auth.hpp"
+#include "config.hpp"
+#include "faults.hpp"
+#include "policy.hpp"
+#include "server.hpp"
+#include "storage.hpp"
+#include "version.hpp"
+#include "web_router.hpp"
+
+namespace todo {
+
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kRuntimeError = 1;
+
+void setup_logging(const std::string& level) {
+  // Logs go to stderr: stdout carries only the "listening" line that callers wait for.
+  auto logger = std::make_shared<spdlog::logger>("todo-app",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+void write_port_file(const std::string& path, unsigned short port) {
+  // Write then rename, so a reader never sees a half-written number.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write port file " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+int serve_role(const Config& config, Handler& handler, Lifecycle& lifecycle) {
+  ServerOptions options;
+  options.bind = config.bind;
+  options.port = config.port;
+  options.io_threads = config.threads;
+  // Forwarding blocks a thread per request in flight, so the web role gets a larger pool.
+  options.worker_threads = config.role == "web" ? std::max(16, 4 * config.threads) : 0;
+  options.grace = config.grace;
+  return serve(options, handler, lifecycle, [&](const std::string& host, unsigned short port) {
+    std::cout << "todo-app " << config.role << " listening on http://" << host << ":" << port
+              << std::endl;
+    if (!config.port_file.empty()) write_port_file(config.port_file, port);
+    spdlog::info("todo-app {} {} listening on {}:{} ({} threads)", kVersion, config.role, host,
+                 port, config.threads);
+  });
+}
+
+int run_api(const Config& config, const Policy& policy) {
+  if (config.secret.empty() && config.jwks_url.empty()) {
+    std::cerr << "todo-app: no token secret: set " << config.secret_env
+              << " (or choose the variable with --secret-env, or pass --jwks-url)\n";
+    return kUsageError;
+  }
+  if (!config.jwks_url.empty()) {
+    try {
+      kgate::Url::parse(config.jwks_url);
+    } catch (const std::exception& e) {
+      std::cerr << "todo-app: invalid --jwks-url: " << e.what() << "\n";
+      return kUsageError;
+    }
+  }
+  std::unique_ptr<Storage> storage;
+  try {
+    // One connection per I/O thread: handlers run there and each holds one at a time.
+    storage = open_storage(config.database, std::clamp(config.threads, 2, 32));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "todo-app: invalid --database: " << e.what() << "\n";
+    return kUsageError;
+  } catch (const std::exception& e) {
+    std::cerr << "todo-app: cannot open the database: " << e.what() << "\n";
+    return kRuntimeError;
+  }
+  if (policy.has(Fault::LyingHealth)) storage = make_failing_storage(std::move(storage));
+  spdlog::info("storage: {}", storage->kind());
+
+  TokenVerifier verifier(AuthOptions{config.secret, config.jwks_url, policy.has(Fault::AlgNone)});
+  Lifecycle lifecycle;
+  ApiRouter router(*storage, verifier, policy, lifecycle);
+  return serve_role(config, router, lifecycle);
+}
+
+int run_web(const Config& config, const Policy& policy) {
+  if (!config.backend_url.empty()) {
+    try {
+      kgate::Url::parse(config.backend_url);
+    } catch (const std::exception& e) {
+      std::cerr << "todo-app: invalid --backend-url: " << e.what() << "\n";
+      return kUsageError;
+    }
+  } else {
+    spdlog::warn("no --backend-url: /api/* answers 502");
+  }
+  BetterAuth auth;
+  Lifecycle lifecycle;
+  WebRouter router(policy, auth, config.backend_url);
+  return serve_role(config, router, lifecycle);
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  auto parsed = parse_config(argc, argv);
+  if (auto* exit = std::get_if<Exit>(&parsed)) return exit->code;
+  const auto& config = std::get<Config>(parsed);
+  setup_logging(config.log_level);
+
+  Faults faults;
+  try {
+    faults = parse_faults(config.faults);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "todo-app: " << e.what() << "\n";
+    return kUsageError;
+  }
+  if (faults.any()) {
+    std::string names;
+    for (const auto& n : faults.names()) names += (names.empty() ? "" : ",") + n;
+    spdlog::warn("FAULTS ENABLED: {} (this instance is deliberately broken)", names);
+  }
+  Policy policy(faults, config.cors_origins);
+
+  // Writes to closed sockets must fail with EPIPE, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return config.role == "web" ? run_web(config, policy) : run_api(config, policy);
+  } catch (const std::exception& e) {
+    spdlog::critical("todo-app: {}", e.what());
+    std::cerr << "todo-app: " << e.what() << "\n";
+    return kRuntimeError;
+  }
+}
+
+}  // namespace todo

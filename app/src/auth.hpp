@@ -1,0 +1,45 @@
+#pragma once
+// Bearer token verification for the api role: HS256 with the shared secret, and optionally
+// EdDSA tokens whose keys come from a JWKS URL (Better Auth's JWT plugin), fetched on first use
+// and refetched when a token names an unknown key.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <kgate/jwt.hpp>
+
+namespace todo {
+
+struct AuthOptions {
+  std::string hs256_secret;
+  std::string jwks_url;
+  bool allow_alg_none = false;  // the alg-none fault
+};
+
+struct AuthResult {
+  bool ok = false;
+  std::string user_id;  // from sub (or id / user_id, which some apps use)
+  std::string error;    // for logs, never for clients
+};
+
+class TokenVerifier {
+ public:
+  explicit TokenVerifier(AuthOptions options);
+  AuthResult verify(std::string_view token);
+
+ private:
+  std::shared_ptr<const kgate::jwt::VerifyOptions> snapshot() const;
+  // Fetches the JWKS when `kid` is not among the known keys (rate-limited).
+  void refresh_keys_for(const std::string& kid);
+
+  AuthOptions options_;
+  std::atomic<std::shared_ptr<const kgate::jwt::VerifyOptions>> current_;
+  std::mutex fetch_mu_;
+  std::chrono::steady_clock::time_point last_fetch_{};
+  bool fetched_ = false;
+};
+
+}  // namespace todo

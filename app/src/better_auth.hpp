@@ -1,0 +1,54 @@
+#pragma once
+// Enough of Better Auth's email/password flow and JWT plugin for kgate to log in for real:
+// sign-up, sign-in (session cookie), /token (an EdDSA JWT for the session's user) and /jwks.
+// Users and sessions live in memory: the web role is the reference app's stand-in frontend.
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <kgate/jwt.hpp>
+
+#include "message.hpp"
+
+namespace todo {
+
+inline constexpr const char* kSessionCookie = "better-auth.session_token";
+
+class BetterAuth {
+ public:
+  BetterAuth();
+
+  Response sign_up(const Request& request);
+  Response sign_in(const Request& request);
+  Response sign_out(const Request& request);
+  Response get_session(const Request& request);
+  Response token(const Request& request);
+  Response jwks() const;
+
+ private:
+  struct User {
+    std::string id;
+    std::string email;
+    std::string name;
+    std::string salt;
+    std::string password_hash;
+    std::string created_at;
+  };
+  struct Session {
+    std::string user_id;
+    std::chrono::system_clock::time_point expires;
+  };
+
+  // The session's user, if the request carries a live session cookie.
+  std::optional<User> session_user(const Request& request);
+  static nlohmann::json user_json(const User& user);
+
+  kgate::jwt::Ed25519Key key_;
+  std::mutex mu_;
+  std::map<std::string, User> users_by_email_;
+  std::map<std::string, std::string> email_by_id_;
+  std::map<std::string, Session> sessions_;
+};
+
+}  // namespace todo

@@ -1,0 +1,88 @@
+#include "storage.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace todo {
+
+std::string now_iso8601() {
+  auto now = std::chrono::system_clock::now();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us % 1000000);
+}
+
+std::optional<std::string> sqlite_path(const std::string& url) {
+  const std::string prefix = "sqlite:";
+  if (url.rfind(prefix, 0) != 0) return std::nullopt;
+  std::string rest = url.substr(prefix.size());
+  if (rest == ":memory:" || rest == "///:memory:") return std::string(":memory:");
+  if (rest.rfind("///./", 0) == 0) return rest.substr(3);  // SQLAlchemy's relative spelling
+  if (rest.rfind("///", 0) == 0) return rest.substr(2);    // sqlite:///abs/path -> /abs/path
+  if (rest.rfind("//", 0) == 0) return std::nullopt;       // a host part makes no sense for SQLite
+  if (rest.empty()) return std::nullopt;
+  return rest;
+}
+
+std::unique_ptr<Storage> open_storage(const std::string& url, int pool_size) {
+  if (auto path = sqlite_path(url)) return open_sqlite(*path);
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return open_postgres(url, pool_size);
+  }
+  // SQLAlchemy-style URLs from the FastAPI deployments name a driver: libpq needs none.
+  for (const std::string scheme : {"postgresql+", "postgres+"}) {
+    auto sep = url.find("://");
+    if (url.rfind(scheme, 0) == 0 && sep != std::string::npos) {
+      return open_postgres("postgresql" + url.substr(sep), pool_size);
+    }
+  }
+  throw std::invalid_argument(
+      "unsupported database URL (use sqlite::memory:, sqlite:///abs/path.db, sqlite:relative.db "
+      "or postgresql://...)");
+}
+
+namespace {
+
+class FailingStorage final : public Storage {
+ public:
+  explicit FailingStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
+  const char* kind() const override { return inner_->kind(); }
+  bool ping() override { return true; }  // the lie
+
+  std::vector<Task> list_tasks(const std::string&, StatusFilter, SortOrder) override { fail(); }
+  Task create_task(const std::string&, const NewTask&) override { fail(); }
+  std::optional<Task> get_task(std::int64_t, const Owner&) override { fail(); }
+  std::optional<Task> update_task(std::int64_t, const Owner&, const TaskChanges&) override {
+    fail();
+  }
+  std::optional<Task> toggle_task(std::int64_t, const Owner&) override { fail(); }
+  bool delete_task(std::int64_t, const Owner&) override { fail(); }
+  Conversation create_conversation(const std::string&) override { fail(); }
+  std::optional<Conversation> get_conversation(std::int64_t, const std::string&) override {
+    fail();
+  }
+  Message add_message(std::int64_t, const std::string&, const std::string&,
+                      const std::string&) override {
+    fail();
+  }
+  std::vector<Message> list_messages(std::int64_t) override { fail(); }
+
+ private:
+  [[noreturn]] static void fail() {
+    throw StorageError("database unavailable (lying-health fault)");
+  }
+  std::unique_ptr<Storage> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> make_failing_storage(std::unique_ptr<Storage> inner) {
+  return std::make_unique<FailingStorage>(std::move(inner));
+}
+
+}  // namespace todo

@@ -1,0 +1,15 @@
+# Project-wide compile flags: warnings (as errors in CI) and the sanitizer build.
+add_library(kgate_flags INTERFACE)
+target_compile_options(kgate_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wno-maybe-uninitialized)
+if(KGATE_WERROR)
+  target_compile_options(kgate_flags INTERFACE -Werror)
+endif()
+# Beast/Asio: no deprecated names, one separately compiled Asio instance per binary is not used
+# (header-only) but we keep Beast out of widely included headers to bound build time.
+target_compile_definitions(kgate_flags INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+if(KGATE_SANITIZE)
+  target_compile_options(kgate_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(kgate_flags INTERFACE -fsanitize=address,undefined)
+endif()

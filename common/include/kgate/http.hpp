@@ -1,0 +1,90 @@
+#pragma once
+// A blocking HTTP/1.1 client with hard deadlines, for checks and tools. Beast lives in the .cpp
+// only: including this header costs nothing. Connections are kept alive per origin.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kgate::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive lookup; nullopt when absent.
+std::optional<std::string> find_header(const Headers& headers, std::string_view name);
+
+struct Request {
+  std::string method = "GET";
+  std::string url;  // absolute http:// or https:// URL
+  Headers headers;
+  std::string body;
+};
+
+struct Response {
+  int status = 0;
+  std::string reason;
+  Headers headers;
+  std::string body;
+  std::chrono::microseconds elapsed{0};  // from first byte written to last byte read
+  std::optional<std::string> header(std::string_view name) const {
+    return find_header(headers, name);
+  }
+};
+
+enum class ErrorKind { Resolve, Connect, Timeout, Tls, Protocol, Interrupted };
+const char* to_string(ErrorKind kind);
+
+// A transport failure: the request got no HTTP answer. what() names the URL and the cause.
+class TransportError : public std::runtime_error {
+ public:
+  TransportError(ErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds request_timeout{10000};  // whole exchange after connect
+  bool verify_tls = true;                            // certificate chain + host name
+  std::string ca_file;                               // extra CA bundle (PEM); empty: system store
+  std::string ca_pem;                                // CA bundle as PEM text
+  std::string client_cert_pem;                       // optional client certificate (PEM)
+  std::string client_key_pem;                        // and its key
+  std::string server_name;                           // overrides SNI/host check when set
+  std::size_t max_body_bytes = 64u << 20;
+  bool keep_alive = true;
+  std::string user_agent = "kgate";
+};
+
+// Called often while a request waits; returning true aborts it with ErrorKind::Interrupted.
+using InterruptCheck = bool (*)();
+void set_interrupt_check(InterruptCheck check);
+
+class Client {
+ public:
+  explicit Client(ClientOptions options = {});
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends one request and reads the whole answer. Throws TransportError on failure; an HTTP
+  // error status is a normal Response. Retries once on a stale kept-alive connection.
+  Response send(const Request& request);
+
+  const ClientOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kgate::http

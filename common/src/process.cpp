@@ -1,0 +1,364 @@
+#include "kgate/process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace kgate {
+namespace {
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+bool executable(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string find_program(const ProcessSpec& spec) {
+  if (spec.program.find('/') != std::string::npos) return spec.program;
+  std::string path;
+  if (auto it = spec.env_set.find("PATH"); it != spec.env_set.end()) {
+    path = it->second;
+  } else if (const char* p = std::getenv("PATH")) {
+    path = p;
+  } else {
+    path = "/usr/local/bin:/usr/bin:/bin";
+  }
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + spec.program;
+    if (executable(candidate)) return candidate;
+    start = end + 1;
+  }
+  throw std::runtime_error("cannot start " + spec.program + ": not found in PATH");
+}
+
+std::vector<std::string> build_env(const ProcessSpec& spec) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    std::string name = entry.substr(0, entry.find('='));
+    if (spec.env_set.count(name)) continue;
+    bool unset = false;
+    for (const auto& u : spec.env_unset) unset = unset || u == name;
+    if (!unset) env.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : spec.env_set) env.push_back(k + "=" + v);
+  return env;
+}
+
+// What the child reports through the exec pipe when it fails before exec.
+struct ChildFailure {
+  int stage;
+  int err;
+};
+constexpr const char* kStages[] = {"open log", "chdir", "setgid", "setuid", "exec", "prctl"};
+
+[[noreturn]] void child_fail(int fd, int stage) {
+  ChildFailure f{stage, errno};
+  ssize_t ignored = ::write(fd, &f, sizeof f);
+  (void)ignored;
+  ::_exit(127);
+}
+
+// Forks and execs; returns the child's pid. Runs on the spawner thread.
+int spawn(const ProcessSpec& spec) {
+  // Everything the child needs is prepared here: after fork only async-signal-safe calls.
+  const std::string program = find_program(spec);
+  std::vector<std::string> args;
+  args.push_back(spec.program);
+  args.insert(args.end(), spec.args.begin(), spec.args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env = build_env(spec);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  int log_fd = -1;
+  if (!spec.log_path.empty()) {
+    // Truncate once, then append so stdout and stderr interleave without overwriting.
+    log_fd =
+        ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      throw std::runtime_error("cannot start " + spec.program + ": cannot open log " +
+                               spec.log_path + ": " + errno_text(errno));
+    }
+    if (spec.run_as_uid) {
+      // The dropped-privilege child must still be able to reopen/append its log.
+      int rc = ::fchown(log_fd, *spec.run_as_uid, spec.run_as_gid ? *spec.run_as_gid : -1);
+      (void)rc;
+    }
+  }
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    int err = errno;
+    if (log_fd >= 0) ::close(log_fd);
+    throw std::runtime_error("cannot start " + spec.program + ": pipe: " + errno_text(err));
+  }
+  const pid_t parent = ::getpid();
+  const char* workdir = spec.workdir.empty() ? nullptr : spec.workdir.c_str();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    if (log_fd >= 0) ::close(log_fd);
+    throw std::runtime_error("cannot start " + spec.program + ": fork: " + errno_text(err));
+  }
+  if (pid == 0) {
+    int wfd = pipe_fds[1];
+    // Die with the parent so an aborted kgate leaves no servers behind.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(wfd, 5);
+    if (::getppid() != parent) ::_exit(127);
+    // Start from default signal handling, whatever the parent blocked or ignored.
+    sigset_t all;
+    sigemptyset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    for (int s = 1; s < NSIG; ++s) {
+      if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
+    }
+    if (log_fd >= 0) {
+      if (::dup2(log_fd, STDOUT_FILENO) < 0 || ::dup2(log_fd, STDERR_FILENO) < 0)
+        child_fail(wfd, 0);
+    }
+    if (workdir && ::chdir(workdir) != 0) child_fail(wfd, 1);
+    if (spec.run_as_gid) {
+      gid_t g = *spec.run_as_gid;
+      if (::setgroups(1, &g) != 0 || ::setgid(g) != 0) child_fail(wfd, 2);
+    }
+    if (spec.run_as_uid && ::setuid(*spec.run_as_uid) != 0) child_fail(wfd, 3);
+      // Do not leak the parent's sockets and files (e.g. listening ports) into the child.
+#ifdef SYS_close_range
+    ::syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+#endif
+    ::execve(program.c_str(), argv.data(), envp.data());
+    child_fail(wfd, 4);
+  }
+  ::close(pipe_fds[1]);
+  if (log_fd >= 0) ::close(log_fd);
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(pipe_fds[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  ::close(pipe_fds[0]);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const char* stage = failure.stage >= 0 && failure.stage < 6 ? kStages[failure.stage] : "?";
+    throw std::runtime_error("cannot start " + spec.program + ": " + stage + ": " +
+                             errno_text(failure.err));
+  }
+  return pid;
+}
+
+// PR_SET_PDEATHSIG fires when the thread that forked exits, not the process. Forking from one
+// thread that lives as long as the process keeps children alive whichever thread started them.
+class Spawner {
+ public:
+  static Spawner& instance() {
+    static Spawner* spawner = new Spawner;  // never destroyed: children may be started at exit
+    return *spawner;
+  }
+
+  int run(const ProcessSpec& spec) {
+    Job job;
+    job.spec = &spec;
+    std::unique_lock lock(mutex_);
+    queue_.push_back(&job);
+    wake_.notify_all();
+    done_.wait(lock, [&] { return job.finished; });
+    if (job.error) std::rethrow_exception(job.error);
+    return job.pid;
+  }
+
+ private:
+  struct Job {
+    const ProcessSpec* spec = nullptr;
+    int pid = -1;
+    std::exception_ptr error;
+    bool finished = false;
+  };
+
+  Spawner() {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return !queue_.empty(); });
+      Job* job = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      try {
+        job->pid = spawn(*job->spec);
+      } catch (...) {
+        job->error = std::current_exception();
+      }
+      lock.lock();
+      job->finished = true;
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::deque<Job*> queue_;
+};
+
+}  // namespace
+
+ChildProcess::ChildProcess(const ProcessSpec& spec)
+    : pid_(Spawner::instance().run(spec)), log_path_(spec.log_path) {}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !status_) stop(SIGTERM, std::chrono::seconds(5));
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(other.pid_), status_(other.status_), log_path_(std::move(other.log_path_)) {
+  other.pid_ = -1;
+  other.status_.reset();
+}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    if (pid_ > 0 && !status_) stop(SIGTERM, std::chrono::seconds(5));
+    pid_ = other.pid_;
+    status_ = other.status_;
+    log_path_ = std::move(other.log_path_);
+    other.pid_ = -1;
+    other.status_.reset();
+  }
+  return *this;
+}
+
+bool ChildProcess::running() {
+  if (pid_ <= 0 || status_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) {
+    status_ = decode_status(status);
+  } else if (r < 0 && errno != EINTR) {
+    status_ = -1;  // reaped elsewhere: nothing left to wait for
+  } else {
+    return true;
+  }
+  return false;
+}
+
+std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return status_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    if (!running()) return status_;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+}
+
+int ChildProcess::stop(int sig, std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return status_.value_or(-1);
+  if (!running()) return *status_;
+  ::kill(pid_, sig);
+  if (auto st = wait(grace)) return *st;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  status_ = r == pid_ ? decode_status(status) : -1;
+  return *status_;
+}
+
+void ChildProcess::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
+std::string ChildProcess::log_tail(std::size_t max_bytes) const {
+  if (log_path_.empty()) return {};
+  std::ifstream in(log_path_, std::ios::binary);
+  if (!in) return {};
+  in.seekg(0, std::ios::end);
+  auto size = static_cast<std::size_t>(in.tellg());
+  std::size_t start = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string out(size - start, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<std::size_t>(in.gcount()));
+  return out;
+}
+
+std::string self_exe_dir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot read /proc/self/exe: " + errno_text(errno));
+  std::string path(buf, static_cast<std::size_t>(n));
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+unsigned short free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket: " + errno_text(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot find a free loopback port: " + errno_text(err));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace kgate

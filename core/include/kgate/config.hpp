@@ -1,0 +1,131 @@
+#pragma once
+// kgate's configuration (kgate.yaml), as loaded and validated. Every key is documented in
+// docs/config-reference.md; load_config() rejects unknown keys and names file:line:column.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kgate {
+
+// A configuration or usage error: exit code 2. what() starts with "file:line:column: ".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Millis = std::chrono::milliseconds;
+
+struct TargetConfig {
+  std::string backend;   // base URL of the API service (required unless embedded)
+  std::string frontend;  // base URL of the web front (optional)
+  std::string ingress;   // base URL of the ingress (optional; routes /api and /)
+  Millis connect_timeout{3000};
+  Millis request_timeout{10000};
+  Millis reachable_within{8000};  // how long to wait for the target before exit 3
+  bool insecure = false;          // skip TLS verification
+  std::string ca_file;
+};
+
+// How the app under test spells the contract. Paths use {user_id} and {id} placeholders.
+struct ProfileConfig {
+  std::string health_path = "/health";
+  std::string frontend_health_path = "/api/health";
+  std::string frontend_page_path = "/";
+  std::vector<std::string> health_ok_values{"healthy", "ok"};
+  std::string health_status_field = "status";
+  std::string tasks_path = "/api/{user_id}/tasks";
+  std::string task_path = "/api/{user_id}/tasks/{id}";
+  std::string complete_path = "/api/{user_id}/tasks/{id}/complete";
+  std::string complete_method = "PATCH";
+  std::string update_method = "PUT";
+  std::string chat_path = "/api/{user_id}/chat";
+  std::string task_id_format = "any";  // integer | uuid | any
+  std::vector<int> create_status{200, 201};
+  std::vector<int> delete_status{200, 204};
+  std::vector<int> refused_status{403, 404};  // another user's resource
+  std::string complete_returns = "task";      // task | partial ({id, completed})
+  std::string list_field;                     // empty: list is a bare array; else e.g. "items"
+};
+
+struct MintConfig {
+  std::string secret_env = "BETTER_AUTH_SECRET";
+  std::string user_claim = "sub";
+  Millis ttl{15 * 60 * 1000};
+  std::string issuer;
+  std::string audience;
+};
+
+struct LoginConfig {  // the app's own register/login endpoints
+  std::string base = "backend";  // backend | frontend | ingress
+  std::string register_path;     // optional
+  std::string login_path = "/api/auth/login";
+  std::string register_body = R"({"email":"{email}","password":"{password}","name":"{name}"})";
+  std::string login_body = R"({"email":"{email}","password":"{password}"})";
+  std::string token_json_path = "access_token";  // dotted path in the login answer
+  std::string user_id_json_path;                 // empty: read the user id from the token
+};
+
+struct BetterAuthConfig {  // Better Auth on the frontend: cookie session, then its JWT
+  std::string base = "frontend";
+  std::string sign_up_path = "/api/auth/sign-up/email";
+  std::string sign_in_path = "/api/auth/sign-in/email";
+  std::string token_path = "/api/auth/token";
+  std::string token_json_path = "token";
+};
+
+struct FixedIdentity {
+  std::string user_id;
+  std::string token;
+};
+
+struct AuthConfig {
+  std::string mode = "mint";  // mint | login | better-auth | tokens
+  MintConfig mint;
+  LoginConfig login;
+  BetterAuthConfig better_auth;
+  std::vector<FixedIdentity> tokens;
+  std::string password_env;  // login modes: env var with the test password (else random)
+  Millis rate_limit_max_wait{10000};
+  int rate_limit_retries = 3;
+};
+
+struct SmokeConfig {
+  bool enabled = true;
+  Millis latency_budget{1000};
+  bool chat = true;
+  std::string chat_message = "Add a task to {title}";
+};
+
+struct SuiteToggle {
+  bool enabled = true;
+};
+
+struct ReportsConfig {
+  std::string junit = "kgate-report/junit.xml";
+  std::string html = "kgate-report/report.html";
+  std::string json = "kgate-report/results.json";
+};
+
+struct Config {
+  std::string source;  // file it came from ("" for defaults)
+  TargetConfig target;
+  ProfileConfig profile;
+  AuthConfig auth;
+  SmokeConfig smoke;
+  SuiteToggle security, resilience, load;
+  ReportsConfig reports;
+  std::vector<std::string> suites{"smoke"};  // default selection for `kgate run`
+};
+
+// Loads and validates. Throws ConfigError naming file:line:column and the key.
+Config load_config(const std::string& path);
+Config parse_config(const std::string& yaml_text, const std::string& source_name);
+// The commented starter file written by `kgate init`.
+std::string starter_config();
+// The closest known key, for "did you mean" hints ("" when nothing is close).
+std::string suggest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace kgate

@@ -1,0 +1,52 @@
+#pragma once
+// The todo app's API as the profile spells it: URLs, calls and parsing, for one identity on one
+// base URL (backend, frontend or ingress). Tasks it creates are deleted after the check.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kgate/context.hpp"
+
+namespace kgate {
+
+class TodoApi {
+ public:
+  TodoApi(RunContext& c, std::string base_url, Identity who);
+
+  std::string tasks_url(const std::string& query = "") const;
+  std::string task_url(const std::string& id) const;
+  std::string complete_url(const std::string& id) const;
+  std::string chat_url() const;
+
+  http::Response list(const std::string& query = "");
+  http::Response create(const nlohmann::json& task);  // registers cleanup when it succeeds
+  http::Response get(const std::string& id);
+  http::Response update(const std::string& id, const nlohmann::json& task);
+  http::Response remove(const std::string& id);
+  http::Response toggle(const std::string& id);
+  http::Response chat(const nlohmann::json& message);
+
+  // Deletes id after the check (used for tasks created indirectly, e.g. by chat).
+  void delete_after_check(const std::string& id);
+
+  const Identity& who() const { return who_; }
+  const ProfileConfig& profile() const { return c_.config().profile; }
+
+ private:
+  std::string expand(const std::string& pattern, const std::string& id) const;
+  RunContext& c_;
+  std::string base_;
+  Identity who_;
+};
+
+// Parsing helpers that explain what was wrong, for assertion messages.
+std::optional<nlohmann::json> parse_json(const std::string& body);
+// The task id as a string ("42" or a UUID); nullopt when absent or not in the profile's format.
+std::optional<std::string> task_id_of(const nlohmann::json& task, const ProfileConfig& p);
+// The task array of a list answer (bare array or under profile.list_field).
+std::optional<nlohmann::json> task_list_of(const nlohmann::json& body, const ProfileConfig& p);
+bool status_in(int status, const std::vector<int>& allowed);
+std::string excerpt(const std::string& body, std::size_t max = 300);
+
+}  // namespace kgate

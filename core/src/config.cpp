@@ -1,0 +1,413 @@
+// Loading kgate.yaml: a small schema-driven reader over yaml-cpp that knows every key, so that
+// unknown keys are errors with a suggestion, and every error names file:line:column and the key.
+#include "kgate/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "kgate/duration.hpp"
+#include "kgate/url.hpp"
+
+namespace kgate {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Walks one YAML mapping, reading known keys and remembering them.
+class Reader {
+ public:
+  Reader(const YAML::Node& node, std::string path, const std::string& file)
+      : node_(node), path_(std::move(path)), file_(file) {
+    if (node_ && !node_.IsNull() && !node_.IsMap())
+      fail(node_, "expected a mapping of keys");
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    fail_at(at.Mark(), message);
+  }
+  [[noreturn]] void fail_at(const YAML::Mark& m, const std::string& message) const {
+    std::ostringstream os;
+    os << file_ << ":" << (m.line >= 0 ? m.line + 1 : 0) << ":" << (m.column >= 0 ? m.column + 1 : 0)
+       << ": " << message;
+    throw ConfigError(os.str());
+  }
+
+  std::string key_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  YAML::Node get(const std::string& key) {
+    known_.push_back(key);
+    if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    return node_[key];
+  }
+
+  std::string interpolate(const YAML::Node& at, const std::string& key, const std::string& in) const {
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '$') {
+        out += '$';
+        ++i;
+      } else if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '{') {
+        auto close = in.find('}', i);
+        if (close == std::string::npos)
+          fail(at, "key '" + key_path(key) + "': unterminated ${ in '" + in + "'");
+        std::string expr = in.substr(i + 2, close - i - 2);
+        std::string name = expr, fallback;
+        bool has_default = false;
+        if (auto d = expr.find(":-"); d != std::string::npos) {
+          name = expr.substr(0, d);
+          fallback = expr.substr(d + 2);
+          has_default = true;
+        }
+        const char* v = std::getenv(name.c_str());
+        if (v && *v) {
+          out += v;
+        } else if (has_default) {
+          out += fallback;
+        } else {
+          fail(at, "key '" + key_path(key) + "': environment variable " + name +
+                       " is not set (use ${" + name + ":-default} for a default)");
+        }
+        i = close;
+      } else {
+        out += in[i];
+      }
+    }
+    return out;
+  }
+
+  void str(const std::string& key, std::string& out) {
+    auto n = get(key);
+    if (!n) return;
+    if (!n.IsScalar()) fail(n, "key '" + key_path(key) + "': expected a string");
+    out = interpolate(n, key, n.Scalar());
+  }
+
+  void url(const std::string& key, std::string& out) {
+    auto n = get(key);
+    if (!n) return;
+    str(key, out);
+    if (out.empty()) return;
+    try {
+      Url::parse(out);
+    } catch (const std::exception& e) {
+      fail(n, "key '" + key_path(key) + "': " + e.what());
+    }
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+  }
+
+  void path(const std::string& key, std::string& out) {
+    auto n = get(key);
+    if (!n) return;
+    str(key, out);
+    if (out.empty() || out[0] != '/')
+      fail(n, "key '" + key_path(key) + "': a path must start with '/', got '" + out + "'");
+  }
+
+  void boolean(const std::string& key, bool& out) {
+    auto n = get(key);
+    if (!n) return;
+    std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
+    if (v == "true" || v == "yes" || v == "on") out = true;
+    else if (v == "false" || v == "no" || v == "off") out = false;
+    else fail(n, "key '" + key_path(key) + "': expected true or false, got '" + v + "'");
+  }
+
+  void integer(const std::string& key, int& out, int lo, int hi) {
+    auto n = get(key);
+    if (!n) return;
+    std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
+    char* end = nullptr;
+    long x = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || x < lo || x > hi)
+      fail(n, "key '" + key_path(key) + "': expected an integer in [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "], got '" + v + "'");
+    out = static_cast<int>(x);
+  }
+
+  void duration(const std::string& key, Millis& out) {
+    auto n = get(key);
+    if (!n) return;
+    std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
+    try {
+      out = std::chrono::duration_cast<Millis>(parse_duration(v));
+    } catch (const std::exception&) {
+      fail(n, "key '" + key_path(key) + "': expected a duration such as 500ms, 3s or 2m, got '" +
+                  v + "'");
+    }
+    if (out.count() <= 0) fail(n, "key '" + key_path(key) + "': duration must be positive");
+  }
+
+  void one_of(const std::string& key, std::string& out, const std::vector<std::string>& allowed) {
+    auto n = get(key);
+    if (!n) return;
+    str(key, out);
+    if (std::find(allowed.begin(), allowed.end(), out) == allowed.end()) {
+      std::string list;
+      for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      std::string hint = suggest(out, allowed);
+      fail(n, "key '" + key_path(key) + "': '" + out + "' is not one of " + list +
+                  (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  }
+
+  void string_list(const std::string& key, std::vector<std::string>& out) {
+    auto n = get(key);
+    if (!n) return;
+    if (!n.IsSequence()) fail(n, "key '" + key_path(key) + "': expected a list");
+    out.clear();
+    for (const auto& item : n) {
+      if (!item.IsScalar()) fail(item, "key '" + key_path(key) + "': list items must be strings");
+      out.push_back(interpolate(item, key, item.Scalar()));
+    }
+  }
+
+  void status_list(const std::string& key, std::vector<int>& out) {
+    auto n = get(key);
+    if (!n) return;
+    if (n.IsScalar()) {
+      int v = 0;
+      integer(key, v, 100, 599);
+      out = {v};
+      return;
+    }
+    if (!n.IsSequence()) fail(n, "key '" + key_path(key) + "': expected a status or a list");
+    out.clear();
+    for (const auto& item : n) {
+      std::string v = item.IsScalar() ? item.Scalar() : "";
+      char* end = nullptr;
+      long x = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || x < 100 || x > 599)
+        fail(item, "key '" + key_path(key) + "': '" + v + "' is not an HTTP status");
+      out.push_back(static_cast<int>(x));
+    }
+  }
+
+  Reader child(const std::string& key) {
+    auto n = get(key);
+    return Reader(n, key_path(key), file_);
+  }
+  const YAML::Node& node() const { return node_; }
+
+  // Every key present must have been read: unknown keys are errors with a suggestion.
+  void finish() const {
+    if (!node_ || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      std::string k = kv.first.Scalar();
+      if (std::find(known_.begin(), known_.end(), k) != known_.end()) continue;
+      std::string hint = suggest(k, known_);
+      fail(kv.first, "unknown key '" + key_path(k) + "'" +
+                         (hint.empty() ? "" : " (did you mean '" + key_path(hint) + "'?)"));
+    }
+  }
+
+ private:
+  YAML::Node node_;
+  std::string path_;
+  const std::string& file_;
+  std::vector<std::string> known_;
+};
+
+const std::vector<std::string> kSuites{"smoke", "security", "resilience", "load"};
+
+void read_target(Reader r, TargetConfig& t) {
+  r.url("backend", t.backend);
+  r.url("frontend", t.frontend);
+  r.url("ingress", t.ingress);
+  r.duration("connect_timeout", t.connect_timeout);
+  r.duration("request_timeout", t.request_timeout);
+  r.duration("reachable_within", t.reachable_within);
+  r.boolean("insecure", t.insecure);
+  r.str("ca_file", t.ca_file);
+  r.finish();
+}
+
+void read_profile(Reader r, ProfileConfig& p) {
+  r.path("health_path", p.health_path);
+  r.path("frontend_health_path", p.frontend_health_path);
+  r.path("frontend_page_path", p.frontend_page_path);
+  r.string_list("health_ok_values", p.health_ok_values);
+  r.str("health_status_field", p.health_status_field);
+  r.path("tasks_path", p.tasks_path);
+  r.path("task_path", p.task_path);
+  r.path("complete_path", p.complete_path);
+  r.one_of("complete_method", p.complete_method, {"PATCH", "POST", "PUT"});
+  r.one_of("update_method", p.update_method, {"PUT", "PATCH"});
+  r.path("chat_path", p.chat_path);
+  r.one_of("task_id_format", p.task_id_format, {"integer", "uuid", "any"});
+  r.status_list("create_status", p.create_status);
+  r.status_list("delete_status", p.delete_status);
+  r.status_list("refused_status", p.refused_status);
+  r.one_of("complete_returns", p.complete_returns, {"task", "partial"});
+  r.str("list_field", p.list_field);
+  r.finish();
+  if (p.task_path.find("{id}") == std::string::npos)
+    r.fail(r.node(), "key 'profile.task_path': must contain {id}");
+}
+
+void read_auth(Reader r, AuthConfig& a) {
+  auto mode_node = r.node() ? r.node()["mode"] : YAML::Node();
+  r.one_of("mode", a.mode, {"mint", "login", "better-auth", "tokens"});
+  {
+    Reader m = r.child("mint");
+    m.str("secret_env", a.mint.secret_env);
+    m.str("user_claim", a.mint.user_claim);
+    m.duration("ttl", a.mint.ttl);
+    m.str("issuer", a.mint.issuer);
+    m.str("audience", a.mint.audience);
+    m.finish();
+  }
+  {
+    Reader l = r.child("login");
+    l.one_of("base", a.login.base, {"backend", "frontend", "ingress"});
+    l.str("register_path", a.login.register_path);
+    l.path("login_path", a.login.login_path);
+    l.str("register_body", a.login.register_body);
+    l.str("login_body", a.login.login_body);
+    l.str("token_json_path", a.login.token_json_path);
+    l.str("user_id_json_path", a.login.user_id_json_path);
+    l.finish();
+  }
+  {
+    Reader b = r.child("better_auth");
+    b.one_of("base", a.better_auth.base, {"backend", "frontend", "ingress"});
+    b.path("sign_up_path", a.better_auth.sign_up_path);
+    b.path("sign_in_path", a.better_auth.sign_in_path);
+    b.path("token_path", a.better_auth.token_path);
+    b.str("token_json_path", a.better_auth.token_json_path);
+    b.finish();
+  }
+  auto tokens = r.get("tokens");
+  if (tokens) {
+    if (!tokens.IsSequence()) r.fail(tokens, "key 'auth.tokens': expected a list of {user_id, token}");
+    int i = 0;
+    for (const auto& item : tokens) {
+      const std::string where = "auth.tokens[" + std::to_string(i++) + "]";
+      FixedIdentity id;
+      if (!item.IsMap()) r.fail(item, "key 'auth.tokens': each item needs user_id and token");
+      for (const auto& kv : item) {
+        const std::string k = kv.first.Scalar();
+        if (k == "user_id") id.user_id = r.interpolate(kv.second, "tokens.user_id", kv.second.Scalar());
+        else if (k == "token") id.token = r.interpolate(kv.second, "tokens.token", kv.second.Scalar());
+        else {
+          std::string hint = suggest(k, {"user_id", "token"});
+          r.fail(kv.first, "unknown key '" + where + "." + k + "'" +
+                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+        }
+      }
+      if (id.user_id.empty() || id.token.empty())
+        r.fail(item, "key '" + where + "': needs both user_id and token");
+      a.tokens.push_back(id);
+    }
+  }
+  r.str("password_env", a.password_env);
+  r.duration("rate_limit_max_wait", a.rate_limit_max_wait);
+  r.integer("rate_limit_retries", a.rate_limit_retries, 0, 20);
+  r.finish();
+  if (a.mode == "tokens" && a.tokens.empty())
+    r.fail(mode_node ? mode_node : r.node(), "key 'auth.mode': mode 'tokens' needs auth.tokens");
+}
+
+void read_suites(Reader r, Config& c) {
+  {
+    Reader s = r.child("smoke");
+    s.boolean("enabled", c.smoke.enabled);
+    s.duration("latency_budget", c.smoke.latency_budget);
+    s.boolean("chat", c.smoke.chat);
+    s.str("chat_message", c.smoke.chat_message);
+    s.finish();
+  }
+  for (auto [name, toggle] : {std::pair{"security", &c.security}, std::pair{"resilience", &c.resilience},
+                              std::pair{"load", &c.load}}) {
+    Reader s = r.child(name);
+    s.boolean("enabled", toggle->enabled);
+    s.finish();
+  }
+  r.finish();
+}
+
+}  // namespace
+
+std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    std::ostringstream os;
+    os << source_name << ":" << e.mark.line + 1 << ":" << e.mark.column + 1 << ": invalid YAML: " << e.msg;
+    throw ConfigError(os.str());
+  }
+  Config c;
+  c.source = source_name;
+  Reader r(root, "", source_name);
+  int version = 1;
+  r.integer("version", version, 1, 1);
+  read_target(r.child("target"), c.target);
+  read_profile(r.child("profile"), c.profile);
+  read_auth(r.child("auth"), c.auth);
+  read_suites(r.child("suites"), c);
+  {
+    auto sel = r.node() && r.node().IsMap() ? r.node()["run"] : YAML::Node();
+    Reader run = r.child("run");
+    run.string_list("suites", c.suites);
+    for (auto& s : c.suites) {
+      if (std::find(kSuites.begin(), kSuites.end(), s) == kSuites.end()) {
+        std::string hint = suggest(s, kSuites);
+        run.fail(sel["suites"], "key 'run.suites': unknown suite '" + s + "'" +
+                                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+    }
+    run.finish();
+  }
+  {
+    Reader rep = r.child("reports");
+    rep.str("junit", c.reports.junit);
+    rep.str("html", c.reports.html);
+    rep.str("json", c.reports.json);
+    rep.finish();
+  }
+  r.finish();
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ":0:0: cannot read the configuration file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace kgate

@@ -1,0 +1,58 @@
+#include "kgate/gate.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "kgate/redact.hpp"
+
+namespace kgate {
+
+void decide(RunResult& run) {
+  bool failed = run.count(CheckStatus::Failed) > 0;
+  if (run.aborted) {
+    run.verdict = "ABORTED";
+    run.exit_code = kExitInterrupted;
+  } else if (failed) {
+    run.verdict = "FAIL";
+    run.exit_code = kExitGateFailed;
+  } else {
+    run.verdict = "PASS";
+    run.exit_code = kExitPass;
+  }
+}
+
+void print_summary(const RunResult& run, std::ostream& out, bool color) {
+  struct Row {
+    int passed = 0, failed = 0, skipped = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Row> rows;
+  for (const auto& c : run.checks) {
+    auto& r = rows[c.suite];
+    r.seconds += c.seconds;
+    if (c.status == CheckStatus::Passed) ++r.passed;
+    else if (c.status == CheckStatus::Failed) ++r.failed;
+    else ++r.skipped;
+  }
+  out << "\n" << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed", "skipped", "time");
+  out << std::string(46, '-') << "\n";
+  for (const auto& [suite, r] : rows)
+    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed, r.skipped, r.seconds);
+  out << std::string(46, '-') << "\n";
+  for (const auto& c : run.checks) {
+    if (c.status != CheckStatus::Failed) continue;
+    out << "FAILED " << c.classname << "." << c.name << ": " << redact(c.message) << "\n";
+  }
+  const char* on = "";
+  const char* off = "";
+  if (color) {
+    on = run.exit_code == 0 ? "\033[1;32m" : "\033[1;31m";
+    off = "\033[0m";
+  }
+  out << on << "verdict: " << run.verdict << off << " (exit " << run.exit_code << ")";
+  if (run.aborted && !run.abort_reason.empty()) out << ": " << run.abort_reason;
+  out << "\n";
+}
+
+}  // namespace kgate

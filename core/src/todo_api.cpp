@@ -1,0 +1,116 @@
+#include "kgate/todo_api.hpp"
+
+#include <regex>
+
+#include "kgate/url.hpp"
+
+namespace kgate {
+
+using nlohmann::json;
+
+TodoApi::TodoApi(RunContext& c, std::string base_url, Identity who)
+    : c_(c), base_(std::move(base_url)), who_(std::move(who)) {}
+
+std::string TodoApi::expand(const std::string& pattern, const std::string& id) const {
+  std::string out = pattern;
+  auto put = [&out](const std::string& key, const std::string& value) {
+    for (auto pos = out.find(key); pos != std::string::npos; pos = out.find(key, pos + value.size()))
+      out.replace(pos, key.size(), value);
+  };
+  put("{user_id}", url_encode_segment(who_.user_id));
+  put("{id}", url_encode_segment(id));
+  return join_url(base_, out);
+}
+
+std::string TodoApi::tasks_url(const std::string& query) const {
+  return expand(profile().tasks_path, "") + (query.empty() ? "" : "?" + query);
+}
+std::string TodoApi::task_url(const std::string& id) const { return expand(profile().task_path, id); }
+std::string TodoApi::complete_url(const std::string& id) const {
+  return expand(profile().complete_path, id);
+}
+std::string TodoApi::chat_url() const { return expand(profile().chat_path, ""); }
+
+http::Response TodoApi::list(const std::string& query) {
+  return c_.send("GET", tasks_url(query), who_.token);
+}
+
+http::Response TodoApi::create(const json& task) {
+  auto r = c_.send("POST", tasks_url(), who_.token, task.dump());
+  if (status_in(r.status, profile().create_status)) {
+    if (auto doc = parse_json(r.body))
+      if (auto id = task_id_of(*doc, profile())) delete_after_check(*id);
+  }
+  return r;
+}
+
+http::Response TodoApi::get(const std::string& id) { return c_.send("GET", task_url(id), who_.token); }
+http::Response TodoApi::update(const std::string& id, const json& task) {
+  return c_.send(profile().update_method, task_url(id), who_.token, task.dump());
+}
+http::Response TodoApi::remove(const std::string& id) {
+  return c_.send("DELETE", task_url(id), who_.token);
+}
+http::Response TodoApi::toggle(const std::string& id) {
+  return c_.send(profile().complete_method, complete_url(id), who_.token);
+}
+http::Response TodoApi::chat(const json& message) {
+  return c_.send("POST", chat_url(), who_.token, message.dump());
+}
+
+void TodoApi::delete_after_check(const std::string& id) {
+  // Deleting an already deleted task answers 404: harmless, so no bookkeeping of removals.
+  std::string url = task_url(id);
+  std::string token = who_.token;
+  RunContext* c = &c_;
+  c_.defer("delete task " + id + " of " + who_.label,
+           [c, url, token] { c->send("DELETE", url, token); });
+}
+
+std::optional<json> parse_json(const std::string& body) {
+  auto doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
+}
+
+std::optional<std::string> task_id_of(const json& task, const ProfileConfig& p) {
+  if (!task.is_object() || !task.contains("id")) return std::nullopt;
+  const auto& v = task["id"];
+  static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  if (v.is_number_integer()) {
+    if (p.task_id_format == "uuid") return std::nullopt;
+    return std::to_string(v.get<long long>());
+  }
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s.empty()) return std::nullopt;
+    if (p.task_id_format == "uuid" && !std::regex_match(s, uuid)) return std::nullopt;
+    if (p.task_id_format == "integer") return std::nullopt;
+    return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<json> task_list_of(const json& body, const ProfileConfig& p) {
+  if (p.list_field.empty()) {
+    if (body.is_array()) return body;
+    return std::nullopt;
+  }
+  if (body.is_object() && body.contains(p.list_field) && body[p.list_field].is_array())
+    return body[p.list_field];
+  return std::nullopt;
+}
+
+bool status_in(int status, const std::vector<int>& allowed) {
+  return std::find(allowed.begin(), allowed.end(), status) != allowed.end();
+}
+
+std::string excerpt(const std::string& body, std::size_t max) {
+  if (body.size() <= max) return body;
+  // Cut on a UTF-8 boundary so reports stay valid text.
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
+  return body.substr(0, cut) + "… (" + std::to_string(body.size()) + " bytes)";
+}
+
+}  // namespace kgate

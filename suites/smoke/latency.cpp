@@ -1,0 +1,56 @@
+// Smoke: every call of the main flow answers within the latency budget. Not a load test: a few
+// samples of each call, at a walking pace, and the slowest must fit.
+#include "kgate/check.hpp"
+#include "kgate/identity.hpp"
+#include "kgate/url.hpp"
+
+namespace kgate {
+namespace {
+
+class SmokeLatency : public Check {};
+
+TEST_F(SmokeLatency, EveryCallWithinBudget) {
+  const auto budget_ms = static_cast<double>(config().smoke.latency_budget.count());
+  title("Each API call answers within the latency budget");
+  KGATE_IDENTITY(alice, "alice");
+  auto a = api(alice);
+  const auto& p = config().profile;
+  property("budget_ms", budget_ms);
+
+  constexpr int kSamples = 3;
+  struct Call {
+    std::string name;
+    double worst_ms = 0;
+    int worst_status = 0;
+  };
+  std::vector<Call> calls{{"GET health"}, {"GET tasks"}, {"POST task"}, {"GET task"}, {"DELETE task"}};
+  auto note = [](Call& call, const http::Response& r) {
+    double ms = static_cast<double>(r.elapsed.count()) / 1000.0;
+    if (ms >= call.worst_ms) {
+      call.worst_ms = ms;
+      call.worst_status = r.status;
+    }
+  };
+  for (int i = 0; i < kSamples; ++i) {
+    note(calls[0], c().send("GET", join_url(config().target.backend, p.health_path), ""));
+    note(calls[1], a.list());
+    auto created = a.create({{"title", "kgate latency " + random_hex(3)}});
+    note(calls[2], created);
+    auto doc = parse_json(created.body);
+    auto id = doc ? task_id_of(*doc, p) : std::nullopt;
+    if (!id) continue;  // the task flow check reports creation problems
+    note(calls[3], a.get(*id));
+    note(calls[4], a.remove(*id));
+  }
+  std::string over;
+  for (const auto& call : calls) {
+    property(call.name + " worst_ms", call.worst_ms);
+    if (call.worst_ms > budget_ms)
+      over += (over.empty() ? "" : ", ") + call.name + " took " + std::to_string(static_cast<long>(call.worst_ms)) + " ms";
+  }
+  KGATE_REQUIRE(over.empty()) << over << " (budget " << static_cast<long>(budget_ms)
+                              << " ms, suites.smoke.latency_budget)";
+}
+
+}  // namespace
+}  // namespace kgate

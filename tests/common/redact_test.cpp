@@ -1,0 +1,72 @@
+#include "kgate/redact.hpp"
+
+#include <gtest/gtest.h>
+
+#include "kgate/jwt.hpp"
+
+namespace kgate {
+namespace {
+
+class Redact : public ::testing::Test {
+ protected:
+  void SetUp() override { clear_secrets(); }
+  void TearDown() override { clear_secrets(); }
+};
+
+TEST_F(Redact, RegisteredSecrets) {
+  register_secret("hunter2-password");
+  EXPECT_EQ(redact("db password=hunter2-password; again hunter2-password"),
+            "db password=[REDACTED]; again [REDACTED]");
+  EXPECT_EQ(redact("nothing here"), "nothing here");
+}
+
+TEST_F(Redact, LongestFirst) {
+  register_secret("abcd");
+  register_secret("abcdefgh");
+  EXPECT_EQ(redact("x abcdefgh y abcd"), "x [REDACTED] y [REDACTED]");
+}
+
+TEST_F(Redact, ShortSecretsIgnored) {
+  register_secret("abc");
+  register_secret("");
+  EXPECT_EQ(redact("abc abc"), "abc abc");
+}
+
+TEST_F(Redact, ClearForgets) {
+  register_secret("topsecret");
+  clear_secrets();
+  EXPECT_EQ(redact("topsecret"), "topsecret");
+}
+
+TEST_F(Redact, JwtLookalikes) {
+  auto token = jwt::sign_hs256({{"sub", "u"}}, "k-secret");
+  EXPECT_EQ(redact("token=" + token + " end"), "token=[REDACTED] end");
+  EXPECT_EQ(redact("{\"t\":\"" + token + "\"}"), "{\"t\":\"[REDACTED]\"}");
+  EXPECT_EQ(redact("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."), "[REDACTED]");
+  // Not three segments, or not a JWT header: left alone.
+  EXPECT_EQ(redact("eyJhbGciOiJub25lIn0 is a header"), "eyJhbGciOiJub25lIn0 is a header");
+  EXPECT_EQ(redact("version 1.2.3"), "version 1.2.3");
+}
+
+TEST_F(Redact, BearerValues) {
+  EXPECT_EQ(redact("Authorization: Bearer abc.def-123\nnext"),
+            "Authorization: Bearer [REDACTED]\nnext");
+  EXPECT_EQ(redact("{\"authorization\":\"bearer opaque-token-42\"}"),
+            "{\"authorization\":\"bearer [REDACTED]\"}");
+  EXPECT_EQ(redact("WWW-Authenticate: Bearer realm=\"api\""),
+            "WWW-Authenticate: Bearer realm=\"api\"");
+  EXPECT_EQ(redact("Bearer "), "Bearer ");
+}
+
+TEST_F(Redact, LargeText) {
+  register_secret("needle-secret");
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "line " + std::to_string(i) + " of the report\n";
+  big += "needle-secret";
+  auto out = redact(big);
+  EXPECT_EQ(out.size(), big.size() - std::string("needle-secret").size() + 10);
+  EXPECT_EQ(out.substr(out.size() - 10), "[REDACTED]");
+}
+
+}  // namespace
+}  // namespace kgate

@@ -1,0 +1,196 @@
+// kgate end to end: the real kgate binary against the real reference app, healthy and faulty.
+// Each story: start the app, run kgate as CI would, read the verdict and the reports.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "framework/todo_app.hpp"
+#include "integration/kgate_cli.hpp"
+#include "kgate/http.hpp"
+#include "kgate/jwt.hpp"
+
+namespace kgate::test {
+namespace {
+
+using testfw::TodoApp;
+using testfw::TodoAppOptions;
+
+constexpr const char* kSecret = "kgate-it-planted-secret-5d1e0c3b9a77";
+
+class SmokeGate : public ::testing::Test {
+ protected:
+  // The app as deployed: an API service and a web front that forwards /api to it.
+  void start_app(std::vector<std::string> api_faults = {}, std::vector<std::string> web_faults = {},
+                 std::map<std::string, std::string> env = {}) {
+    TodoAppOptions a;
+    a.role = "api";
+    a.secret = kSecret;
+    a.faults = std::move(api_faults);
+    a.env = env;
+    api_ = std::make_unique<TodoApp>(a);
+    TodoAppOptions w;
+    w.role = "web";
+    w.backend_url = api_->url();
+    w.faults = std::move(web_faults);
+    w.env = env;
+    web_ = std::make_unique<TodoApp>(w);
+  }
+
+  KgateRun kgate(std::vector<std::string> extra = {}) {
+    KgateOptions o;
+    o.args = {"run", "--target", api_->url(), "--frontend", web_->url(), "--suites", "smoke"};
+    o.args.insert(o.args.end(), extra.begin(), extra.end());
+    o.env = {{"BETTER_AUTH_SECRET", kSecret}};
+    return run_kgate(o);
+  }
+
+  std::unique_ptr<TodoApp> api_, web_;
+};
+
+TEST_F(SmokeGate, PassesOnTheHardenedApp) {
+  start_app();
+  auto run = kgate();
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(run.failed().empty()) << run.output;
+  for (const char* check : {"smoke.Health.BackendHealth", "smoke.Health.FrontendHealth", "smoke.Health.FrontendPage",
+                            "smoke.Health.HealthReflectsService", "smoke.Tasks.FullTaskFlow",
+                            "smoke.Chat.AddTaskByNaturalLanguage", "smoke.Routing.FrontendRoutesApi",
+                            "smoke.Latency.EveryCallWithinBudget"})
+    EXPECT_EQ(run.status_of(check), "passed") << check << ": " << run.message_of(check);
+  EXPECT_EQ(run.status_of("smoke.Routing.IngressRoutesApiAndPage"), "skipped");
+  EXPECT_NE(run.message_of("smoke.Routing.IngressRoutesApiAndPage").find("target.ingress"), std::string::npos);
+  EXPECT_EQ(run.results.value("verdict", ""), "PASS");
+  EXPECT_NE(run.output.find("verdict: PASS (exit 0)"), std::string::npos) << run.output;
+}
+
+TEST_F(SmokeGate, IngressRoutesApiAndPage) {
+  start_app();
+  // The web front serves / and forwards /api: exactly what an Ingress in front of both does.
+  auto run = kgate({"--ingress", web_->url(), "--tags", "routing"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("smoke.Routing.IngressRoutesApiAndPage"), "passed") << run.output;
+  EXPECT_EQ(run.status_of("smoke.Health.BackendHealth"), "absent") << "--tags routing selects only routing checks";
+}
+
+struct FaultCase {
+  const char* fault;
+  const char* role;  // which service carries the fault
+  const char* check;
+  const char* message_part;  // what the failure must say
+};
+
+class SmokeFaults : public SmokeGate, public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(SmokeFaults, TheMatchingCheckFailsAndSaysWhy) {
+  const auto& f = GetParam();
+  std::vector<std::string> fault{f.fault};
+  std::map<std::string, std::string> env{{"TODO_FAULT_SLOW_MS", "300"}};
+  start_app(std::string(f.role) == "api" ? fault : std::vector<std::string>{},
+            std::string(f.role) == "web" ? fault : std::vector<std::string>{}, env);
+  std::string budget_cfg = write_temp_file("kgate.yaml", "suites:\n  smoke:\n    latency_budget: 200ms\n");
+  auto run = kgate({"--config", budget_cfg});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status_of(f.check), "failed") << run.output;
+  EXPECT_NE(run.message_of(f.check).find(f.message_part), std::string::npos)
+      << "message was: " << run.message_of(f.check);
+  EXPECT_NE(run.junit.find("<failure"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachSmokeCheck, SmokeFaults,
+    ::testing::Values(FaultCase{"bad-health-body", "api", "smoke.Health.BackendHealth", "status='starting'"},
+                      FaultCase{"bad-health-body", "web", "smoke.Health.FrontendHealth", "status='starting'"},
+                      FaultCase{"broken-page", "web", "smoke.Health.FrontendPage", "answered 500"},
+                      FaultCase{"lying-health", "api", "smoke.Health.HealthReflectsService",
+                                "does not reflect the service"},
+                      FaultCase{"broken-toggle", "api", "smoke.Tasks.FullTaskFlow", "step 'complete'"},
+                      FaultCase{"chat-no-tool", "api", "smoke.Chat.AddTaskByNaturalLanguage", "no task titled"},
+                      FaultCase{"no-proxy", "web", "smoke.Routing.FrontendRoutesApi", "not routed to the backend"},
+                      FaultCase{"slow", "api", "smoke.Latency.EveryCallWithinBudget", "budget 200 ms"}),
+    [](const auto& info) {
+      std::string n = std::string(info.param.role) + "_" + info.param.fault;
+      for (auto& ch : n)
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+TEST_F(SmokeGate, NoSecretOrTokenInAnyOutput) {
+  start_app({"broken-toggle"});  // a failing run carries the most detail
+  auto run = kgate({"--verbose"});
+  ASSERT_EQ(run.exit_code, 1) << run.output;
+  std::regex jwt_like("eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.");
+  for (const auto& [name, text] : std::map<std::string, std::string>{
+           {"console", run.output}, {"junit", run.junit}, {"html", run.html}, {"json", run.results.dump()}}) {
+    EXPECT_FALSE(text.empty()) << name;
+    EXPECT_EQ(text.find(kSecret), std::string::npos) << "the JWT secret leaked into " << name;
+    EXPECT_FALSE(std::regex_search(text, jwt_like)) << "a token leaked into " << name;
+  }
+}
+
+TEST_F(SmokeGate, DeletesWhatItCreatedEvenWhenACheckFailsMidway) {
+  start_app({"broken-toggle"});
+  // Fixed identities, so the test can look at their tasks afterwards.
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string token = jwt::sign_hs256({{"sub", "kgate-it-owner"}, {"exp", now + 600}}, kSecret);
+  std::string cfg = write_temp_file("kgate.yaml", "auth:\n  mode: tokens\n  tokens:\n    - { user_id: kgate-it-owner, token: \"" +
+                                                      token + "\" }\n");
+  auto run = kgate({"--config", cfg});
+  ASSERT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "failed") << run.output;
+  http::Client client;
+  auto r = client.send({"GET", api_->url() + "/api/kgate-it-owner/tasks", {{"Authorization", "Bearer " + token}}, {}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "[]") << "kgate left tasks behind";
+}
+
+TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
+  auto run = run_kgate({{"run", "--target", "http://127.0.0.1:9"}, {}});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_LT(run.took, std::chrono::seconds(10));
+  EXPECT_NE(run.output.find("http://127.0.0.1:9/health"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("Connection refused"), std::string::npos) << run.output;
+  EXPECT_EQ(run.results.value("verdict", ""), "ERROR") << "reports are written for an unreachable target too";
+}
+
+TEST(KgateCli, ConfigErrorExits2NamingFileLineColumn) {
+  std::string cfg = write_temp_file("kgate.yaml", "target:\n  backend: http://127.0.0.1:1\nsuites:\n  smoke:\n    latency_budjet: 1s\n");
+  auto run = run_kgate({{"run", "--config", cfg}, {}});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find(cfg + ":5:5: unknown key 'suites.smoke.latency_budjet' (did you mean "
+                                  "'suites.smoke.latency_budget'?)"),
+            std::string::npos)
+      << run.output;
+  run = run_kgate({{"validate", cfg}, {}});
+  EXPECT_EQ(run.exit_code, 2);
+  run = run_kgate({{"run", "--suites", "smoke,securty"}, {}});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find("did you mean 'security'"), std::string::npos) << run.output;
+  run = run_kgate({{"run", "--no-such-flag"}, {}});
+  EXPECT_EQ(run.exit_code, 2);
+}
+
+TEST(KgateCli, EmbeddedDefaultRunsAgainstTheReferenceApp) {
+  auto run = run_kgate({{"run"}, {}});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("starting the embedded reference todo-app"), std::string::npos);
+  EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
+  EXPECT_EQ(run.status_of("smoke.Routing.FrontendRoutesApi"), "passed") << run.output;
+  EXPECT_FALSE(run.junit.empty());
+  EXPECT_FALSE(run.html.empty());
+}
+
+TEST_F(SmokeGate, InterruptStopsCleanlyAndStillWritesReports) {
+  start_app({"slow"}, {}, {{"TODO_FAULT_SLOW_MS", "1500"}});
+  KgateOptions o;
+  o.args = {"run", "--target", api_->url(), "--suites", "smoke"};
+  o.env = {{"BETTER_AUTH_SECRET", kSecret}};
+  o.interrupt_marker = "smoke.Health.BackendHealth";  // the first check has finished
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_LT(run.took, std::chrono::seconds(20));
+  EXPECT_EQ(run.results.value("aborted", false), true) << run.output;
+  EXPECT_EQ(run.results.value("verdict", ""), "ABORTED");
+  EXPECT_NE(run.html.find("ABORTED"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgate::test

@@ -1,0 +1,741 @@
+// Unit tests of the report writers: JUnit well-formedness and counts, HTML escaping and
+// self-containment, JSON fields against docs/results-schema.json, atomic writes, redaction.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kgate/redact.hpp"
+#include "kgate/reports.hpp"
+#include "kgate/result.hpp"
+#include "reports/sample_run.hpp"
+
+namespace fs = std::filesystem;
+using kgate::CheckStatus;
+using kgate::RunResult;
+using kgate::testing::kJwt;
+using kgate::testing::kPlantedSecret;
+using kgate::testing::sample_run;
+namespace reports = kgate::reports;
+
+namespace {
+
+// ---- A small, strict XML 1.0 parser: enough to prove well-formedness and read the tree. ----
+
+struct XmlNode {
+  std::string tag;
+  std::vector<std::pair<std::string, std::string>> attrs;
+  std::vector<std::unique_ptr<XmlNode>> children;
+  std::string text;  // concatenated character data, references resolved
+
+  const std::string* attr(const std::string& name) const {
+    for (const auto& [k, v] : attrs)
+      if (k == name) return &v;
+    return nullptr;
+  }
+  std::string at(const std::string& name) const {
+    const auto* v = attr(name);
+    if (!v) throw std::runtime_error("<" + tag + "> has no attribute " + name);
+    return *v;
+  }
+  std::vector<const XmlNode*> all(const std::string& child_tag) const {
+    std::vector<const XmlNode*> out;
+    for (const auto& c : children)
+      if (c->tag == child_tag) out.push_back(c.get());
+    return out;
+  }
+  const XmlNode* first(const std::string& child_tag) const {
+    for (const auto& c : children)
+      if (c->tag == child_tag) return c.get();
+    return nullptr;
+  }
+};
+
+class XmlParser {
+ public:
+  explicit XmlParser(std::string_view s) : s_(s) {}
+
+  std::unique_ptr<XmlNode> parse() {
+    check_chars();
+    if (s_.substr(0, 5) == "<?xml") {
+      const auto end = s_.find("?>");
+      if (end == std::string_view::npos) fail("unterminated XML declaration");
+      i_ = end + 2;
+    }
+    skip_ws();
+    auto root = element();
+    skip_ws();
+    if (i_ != s_.size()) fail("content after the root element");
+    return root;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    throw std::runtime_error("XML not well-formed at byte " + std::to_string(i_) + ": " + why);
+  }
+
+  // Every character must be well-formed UTF-8 and an XML 1.0 Char.
+  void check_chars() const {
+    for (std::size_t k = 0; k < s_.size();) {
+      const auto b = static_cast<unsigned char>(s_[k]);
+      std::size_t len = b < 0x80         ? 1
+                        : (b >> 5) == 6  ? 2
+                        : (b >> 4) == 14 ? 3
+                        : (b >> 3) == 30 ? 4
+                                         : 0;
+      if (len == 0 || k + len > s_.size()) throw std::runtime_error("bad UTF-8 lead byte");
+      char32_t cp = len == 1 ? b : b & (0x7F >> len);
+      for (std::size_t j = 1; j < len; ++j) {
+        const auto c = static_cast<unsigned char>(s_[k + j]);
+        if ((c & 0xC0) != 0x80) throw std::runtime_error("bad UTF-8 continuation byte");
+        cp = (cp << 6) | (c & 0x3F);
+      }
+      const bool ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                      (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+      if (!ok)
+        throw std::runtime_error("character not allowed in XML 1.0 at byte " + std::to_string(k));
+      k += len;
+    }
+  }
+
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
+  }
+
+  std::string name() {
+    const auto start = i_;
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
+                              s_[i_] == '_' || s_[i_] == '.' || s_[i_] == ':'))
+      ++i_;
+    if (i_ == start) fail("expected a name");
+    return std::string(s_.substr(start, i_ - start));
+  }
+
+  void expect(char c) {
+    if (i_ >= s_.size() || s_[i_] != c) fail(std::string("expected '") + c + "'");
+    ++i_;
+  }
+
+  // Character data up to `stop`, resolving references; '<' inside is an error (and '"' in
+  // attributes delimited by '"').
+  std::string chars(char stop) {
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != stop) {
+      const char c = s_[i_];
+      if (c == '<') fail("'<' in character data");
+      if (c == '&') {
+        const auto end = s_.find(';', i_);
+        if (end == std::string_view::npos) fail("unterminated reference");
+        const std::string ref(s_.substr(i_ + 1, end - i_ - 1));
+        if (ref == "amp")
+          out += '&';
+        else if (ref == "lt")
+          out += '<';
+        else if (ref == "gt")
+          out += '>';
+        else if (ref == "quot")
+          out += '"';
+        else if (ref == "apos")
+          out += '\'';
+        else if (ref.size() > 1 && ref[0] == '#') {
+          const long cp =
+              ref[1] == 'x' ? std::stol(ref.substr(2), nullptr, 16) : std::stol(ref.substr(1));
+          if (cp != 9 && cp != 10 && cp != 13 && cp < 0x20)
+            fail("reference to a forbidden character");
+          if (cp >= 0x80) fail("test parser only resolves ASCII character references");
+          out += static_cast<char>(cp);
+        } else {
+          fail("unknown entity &" + ref + ";");
+        }
+        i_ = end + 1;
+        continue;
+      }
+      out += c;
+      ++i_;
+    }
+    return out;
+  }
+
+  std::unique_ptr<XmlNode> element() {
+    expect('<');
+    auto node = std::make_unique<XmlNode>();
+    node->tag = name();
+    for (;;) {
+      skip_ws();
+      if (i_ >= s_.size()) fail("unterminated start tag");
+      if (s_[i_] == '/') {
+        ++i_;
+        expect('>');
+        return node;
+      }
+      if (s_[i_] == '>') {
+        ++i_;
+        break;
+      }
+      std::string key = name();
+      if (node->attr(key)) fail("duplicate attribute " + key);
+      skip_ws();
+      expect('=');
+      skip_ws();
+      if (i_ >= s_.size() || (s_[i_] != '"' && s_[i_] != '\'')) fail("unquoted attribute");
+      const char q = s_[i_++];
+      std::string value = chars(q);
+      expect(q);
+      node->attrs.emplace_back(std::move(key), std::move(value));
+    }
+    for (;;) {
+      if (i_ >= s_.size()) fail("unterminated element <" + node->tag + ">");
+      if (s_.substr(i_, 2) == "</") {
+        i_ += 2;
+        if (name() != node->tag) fail("mismatched end tag for <" + node->tag + ">");
+        skip_ws();
+        expect('>');
+        return node;
+      }
+      if (s_[i_] == '<') {
+        node->children.push_back(element());
+      } else {
+        node->text += chars('<');
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+std::unique_ptr<XmlNode> parse_xml(const std::string& text) {
+  return XmlParser(text).parse();
+}
+
+std::map<std::string, std::string> props_of(const XmlNode& n) {
+  std::map<std::string, std::string> out;
+  if (const auto* props = n.first("properties"))
+    for (const auto* p : props->all("property")) out[p->at("name")] = p->at("value");
+  return out;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "kgate-reports-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::string> list_dir(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ReportsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { kgate::clear_secrets(); }
+  void TearDown() override { kgate::clear_secrets(); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------- result model
+
+TEST_F(ReportsTest, StatusNamesAndCounts) {
+  EXPECT_STREQ(kgate::to_string(CheckStatus::Passed), "passed");
+  EXPECT_STREQ(kgate::to_string(CheckStatus::Failed), "failed");
+  EXPECT_STREQ(kgate::to_string(CheckStatus::Skipped), "skipped");
+  const RunResult run = sample_run();
+  EXPECT_EQ(run.count(CheckStatus::Passed), 1);
+  EXPECT_EQ(run.count(CheckStatus::Failed), 2);
+  EXPECT_EQ(run.count(CheckStatus::Skipped), 1);
+  EXPECT_EQ(RunResult{}.count(CheckStatus::Failed), 0);
+}
+
+// ---------------------------------------------------------------------------- JUnit
+
+TEST_F(ReportsTest, JunitIsWellFormedWithRightCounts) {
+  const std::string xml = reports::junit_xml(sample_run());
+  std::unique_ptr<XmlNode> root;
+  ASSERT_NO_THROW(root = parse_xml(xml)) << xml;
+  EXPECT_EQ(root->tag, "testsuites");
+  EXPECT_EQ(root->at("name"), "kgate");
+  EXPECT_EQ(root->at("tests"), "4");
+  EXPECT_EQ(root->at("failures"), "2");
+  EXPECT_EQ(root->at("errors"), "0");
+  EXPECT_EQ(root->at("skipped"), "1");
+  EXPECT_EQ(root->at("time"), "42.500");
+  EXPECT_EQ(root->at("timestamp"), "2024-05-01T12:00:00Z");
+  EXPECT_EQ(root->first("properties"), nullptr) << "testsuites-level properties only when aborted";
+
+  const auto suites = root->all("testsuite");
+  ASSERT_EQ(suites.size(), 4u);
+  // Selected suites in selection order, then the others.
+  EXPECT_EQ(suites[0]->at("name"), "smoke");
+  EXPECT_EQ(suites[1]->at("name"), "security");
+  EXPECT_EQ(suites[2]->at("name"), "load");
+  EXPECT_EQ(suites[3]->at("name"), "extra");
+  for (const auto* s : suites) {
+    EXPECT_FALSE(s->at("hostname").empty());
+    EXPECT_EQ(s->at("timestamp"), "2024-05-01T12:00:00Z");
+    EXPECT_EQ(s->at("errors"), "0");
+    const auto p = props_of(*s);
+    EXPECT_EQ(p.at("kgate.version"), "0.1.0");
+    EXPECT_EQ(p.at("kgate.aborted"), "false");
+    EXPECT_EQ(p.at("kgate.target"), "https://todo.example.test/?token=[REDACTED]");
+    EXPECT_EQ(std::to_string(s->all("testcase").size()), s->at("tests"));
+  }
+  EXPECT_EQ(suites[0]->at("tests"), "2");
+  EXPECT_EQ(suites[0]->at("failures"), "0");
+  EXPECT_EQ(suites[0]->at("skipped"), "1");
+  EXPECT_EQ(suites[0]->at("time"), "0.042");
+  EXPECT_EQ(suites[1]->at("tests"), "1");
+  EXPECT_EQ(suites[1]->at("failures"), "1");
+  EXPECT_EQ(suites[2]->at("tests"), "0");
+
+  const auto smoke = suites[0]->all("testcase");
+  EXPECT_EQ(smoke[0]->at("classname"), "smoke.Health");
+  EXPECT_EQ(smoke[0]->at("name"), "BackendHealth");
+  EXPECT_EQ(smoke[0]->at("time"), "0.042");
+  EXPECT_EQ(smoke[0]->first("failure"), nullptr);
+  EXPECT_EQ(smoke[0]->first("skipped"), nullptr);
+  const auto hp = props_of(*smoke[0]);
+  EXPECT_EQ(hp.at("latency_ms"), "12.5");
+  EXPECT_EQ(hp.at("latency_ms.threshold"), "500");
+  EXPECT_EQ(hp.at("title"), "Backend /health answers 200 healthy");
+  ASSERT_NE(smoke[0]->first("system-out"), nullptr);
+  EXPECT_NE(smoke[0]->first("system-out")->text.find("GET https://todo.example.test/health -> 200"),
+            std::string::npos);
+
+  const auto* skipped = smoke[1]->first("skipped");
+  ASSERT_NE(skipped, nullptr);
+  EXPECT_EQ(skipped->at("message"), "no admin credentials <configured> & none given");
+
+  const auto* idor = suites[1]->first("testcase");
+  const auto* failure = idor->first("failure");
+  ASSERT_NE(failure, nullptr);
+  EXPECT_EQ(failure->at("message"), "<script>alert(\"x&y\")</script> leaked with [REDACTED]");
+  EXPECT_EQ(failure->at("type"), "failure");
+  // Control characters are stripped; the rest, including non-ASCII and quotes, is kept.
+  EXPECT_NE(failure->text.find("authz.cpp:42: expected 403, got 200\na<b & c>d \"q\" 'a'  end\n"),
+            std::string::npos)
+      << failure->text;
+  const auto ip = props_of(*idor);
+  EXPECT_EQ(ip.at("severity"), "high");
+  EXPECT_EQ(ip.at("owasp"), "API1:2023");
+  EXPECT_EQ(ip.at("expected_status"), "403");
+  EXPECT_EQ(ip.at("awkward"), "a<b & c>d \"q\" 'a'  end");
+  EXPECT_EQ(ip.at("title"),
+            std::string("Users cannot read other users' todos ") + kgate::testing::kNonAscii);
+  const std::string out = idor->first("system-out")->text;
+  EXPECT_NE(out.find("DELETE https://todo.example.test/api/todos/17 -> no answer"),
+            std::string::npos);
+  EXPECT_NE(out.find("timeout after 3s"), std::string::npos);
+}
+
+TEST_F(ReportsTest, JunitKeepsWhitespaceInAttributesAndStripsInvalidCharacters) {
+  RunResult run;
+  run.suites = {"s"};
+  kgate::CheckResult c;
+  c.suite = "s";
+  c.classname = "s.C";
+  c.name = "n";
+  c.status = CheckStatus::Failed;
+  c.message = "line1\nline2\ttab\r\x02\x0b\x0c";
+  c.detail = std::string("bad utf8 \xff\xfe end, surrogate \xed\xa0\x80, nonchar \xef\xbf\xbe");
+  run.checks.push_back(c);
+  const std::string xml = reports::junit_xml(run);
+  std::unique_ptr<XmlNode> root;
+  ASSERT_NO_THROW(root = parse_xml(xml)) << xml;
+  const auto* f = root->first("testsuite")->first("testcase")->first("failure");
+  EXPECT_EQ(f->at("message"), "line1\nline2\ttab\r");
+  EXPECT_EQ(f->text,
+            "bad utf8 \xEF\xBF\xBD\xEF\xBF\xBD end, surrogate "
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD, nonchar ");
+}
+
+TEST_F(ReportsTest, JunitMarksAbortedRuns) {
+  RunResult run = sample_run();
+  run.aborted = true;
+  run.abort_reason = "interrupted by SIGINT";
+  run.verdict = "ABORTED";
+  const auto root = parse_xml(reports::junit_xml(run));
+  const auto p = props_of(*root);
+  EXPECT_EQ(p.at("kgate.aborted"), "true");
+  EXPECT_EQ(p.at("kgate.abort_reason"), "interrupted by SIGINT");
+  for (const auto* s : root->all("testsuite")) {
+    EXPECT_EQ(props_of(*s).at("kgate.aborted"), "true");
+    const auto* note = s->first("system-out");
+    ASSERT_NE(note, nullptr);
+    EXPECT_NE(note->text.find("aborted: interrupted by SIGINT"), std::string::npos);
+  }
+}
+
+TEST_F(ReportsTest, EmptyRunProducesValidReports) {
+  const RunResult run;
+  const auto root = parse_xml(reports::junit_xml(run));
+  EXPECT_EQ(root->at("tests"), "0");
+  EXPECT_TRUE(root->all("testsuite").empty());
+  const auto j = nlohmann::json::parse(reports::json_text(run));
+  EXPECT_EQ(j["summary"]["total"], 0);
+  EXPECT_TRUE(j["checks"].empty());
+  EXPECT_NE(reports::html(run).find("No check ran."), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------- HTML
+
+TEST_F(ReportsTest, HtmlIsSelfContainedAndEscaped) {
+  const std::string page = reports::html(sample_run());
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(page.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                      "style-src 'unsafe-inline'; img-src data:"),
+            std::string::npos);
+  // Nothing that could load from the network (or run).
+  for (const char* forbidden : {"<script", "<link", "<img", "<iframe", "<object", "<embed",
+                                "src=", "url(", "@import", "@font-face", "javascript:"})
+    EXPECT_EQ(page.find(forbidden), std::string::npos) << forbidden;
+  // Everything user-provided is escaped.
+  EXPECT_NE(page.find("&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;"),
+            std::string::npos);
+  EXPECT_NE(page.find("&lt;b&gt;Alice&#39;s&lt;/b&gt; &amp; Bob"), std::string::npos);
+  EXPECT_NE(page.find("no admin credentials &lt;configured&gt; &amp; none given"),
+            std::string::npos);
+  EXPECT_NE(page.find(kgate::testing::kNonAscii), std::string::npos) << "UTF-8 is kept";
+  for (const char c : page) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 && c != '\n' && c != '\t') << "control character " << int(u);
+    if (u < 0x20 && c != '\n' && c != '\t') break;
+  }
+}
+
+TEST_F(ReportsTest, HtmlPutsVerdictFirstThenSummaryFailuresSkippedPassed) {
+  const std::string page = reports::html(sample_run());
+  const auto verdict = page.find("id=\"verdict\">FAIL</h1>");
+  const auto summary = page.find("Summary by suite");
+  const auto failed = page.find("<section id=\"failed\">");
+  const auto skipped = page.find("<section id=\"skipped\">");
+  const auto passed = page.find("<section id=\"passed\">");
+  ASSERT_NE(verdict, std::string::npos);
+  ASSERT_NE(summary, std::string::npos);
+  ASSERT_NE(failed, std::string::npos);
+  ASSERT_NE(skipped, std::string::npos);
+  ASSERT_NE(passed, std::string::npos);
+  EXPECT_LT(verdict, summary);
+  EXPECT_LT(summary, failed);
+  EXPECT_LT(failed, skipped);
+  EXPECT_LT(skipped, passed);
+  // Passed checks are collapsed.
+  EXPECT_NE(page.find("<details class=\"passed\">", passed), std::string::npos);
+  // Counts, target, duration, time in the banner.
+  EXPECT_NE(page.find("2 of 4 checks failed"), std::string::npos);
+  EXPECT_NE(page.find("https://todo.example.test/?token=[REDACTED]"), std::string::npos);
+  EXPECT_NE(page.find("42.5 s"), std::string::npos);
+  EXPECT_NE(page.find("2024-05-01 12:00:00 UTC"), std::string::npos);
+  // Badges, measured vs threshold, evidence.
+  EXPECT_NE(page.find("sev-high\" title=\"Severity\">HIGH</span>"), std::string::npos);
+  EXPECT_NE(page.find("OWASP API1:2023"), std::string::npos);
+  EXPECT_NE(page.find("<th>Measured</th><th>Threshold</th>"), std::string::npos);
+  EXPECT_NE(
+      page.find("<tr><td>latency_ms</td><td class=\"m\">12.5</td><td class=\"thr\">500</td></tr>"),
+      std::string::npos);
+  EXPECT_NE(page.find("<tr><td>p95_ms</td><td class=\"m\">812</td><td class=\"thr\">500</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<span class=\"method\">DELETE</span>"), std::string::npos);
+  EXPECT_NE(page.find("<span class=\"http h0\">no answer</span>"), std::string::npos);
+  EXPECT_NE(page.find("<svg class=\"donut\""), std::string::npos);
+}
+
+TEST_F(ReportsTest, HtmlShowsAbortedBanner) {
+  RunResult run = sample_run();
+  run.aborted = true;
+  run.abort_reason = "interrupted <SIGINT>";
+  run.verdict = "ABORTED";
+  const std::string page = reports::html(run);
+  EXPECT_NE(page.find("id=\"verdict\">ABORTED</h1>"), std::string::npos);
+  EXPECT_NE(page.find("class=\"v-aborted\""), std::string::npos);
+  EXPECT_NE(page.find("<strong>Run aborted.</strong> interrupted &lt;SIGINT&gt;."),
+            std::string::npos);
+}
+
+TEST_F(ReportsTest, HtmlCutsHugeExcerpts) {
+  RunResult run = sample_run();
+  run.checks[0].evidence[0].response_excerpt = std::string(200 * 1024, 'x') + "TAIL";
+  const std::string page = reports::html(run);
+  EXPECT_EQ(page.find("xxxxTAIL"), std::string::npos);
+  EXPECT_NE(page.find("more bytes not shown"), std::string::npos);
+  // The JSON keeps it whole.
+  EXPECT_NE(reports::json_text(run).find("xxxxTAIL"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------- JSON
+
+namespace {
+
+nlohmann::json load_schema() {
+  const char* src = std::getenv("KGATE_SOURCE_DIR");
+  const fs::path path =
+      fs::path(src ? src : KGATE_TEST_SOURCE_DIR) / "docs" / "results-schema.json";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  return nlohmann::json::parse(in);
+}
+
+// The keys an object must have, and may have, per a schema object (resolving one $ref level).
+void expect_matches_object_schema(const nlohmann::json& value, const nlohmann::json& schema,
+                                  const nlohmann::json& root, const std::string& where) {
+  const nlohmann::json* s = &schema;
+  if (s->contains("$ref")) {
+    const std::string ref = (*s)["$ref"];
+    ASSERT_EQ(ref.rfind("#/$defs/", 0), 0u) << ref;
+    s = &root["$defs"][ref.substr(8)];
+  }
+  ASSERT_TRUE(value.is_object()) << where;
+  for (const auto& key : (*s)["required"]) {
+    EXPECT_TRUE(value.contains(key)) << where << " lacks " << key;
+  }
+  if (s->value("additionalProperties", true) == false) {
+    for (const auto& [key, _] : value.items()) {
+      EXPECT_TRUE((*s)["properties"].contains(key)) << where << " has undocumented key " << key;
+    }
+  }
+  for (const auto& [key, sub] : (*s)["properties"].items()) {
+    if (!value.contains(key)) continue;
+    const auto& v = value[key];
+    const nlohmann::json* t = &sub;
+    if (t->contains("$ref")) t = &root["$defs"][(*t)["$ref"].get<std::string>().substr(8)];
+    if (!t->contains("type")) continue;
+    const auto type = (*t)["type"];
+    const auto is = [&](const std::string& name) {
+      if (name == "string") return v.is_string();
+      if (name == "integer") return v.is_number_integer();
+      if (name == "number") return v.is_number();
+      if (name == "boolean") return v.is_boolean();
+      if (name == "array") return v.is_array();
+      if (name == "object") return v.is_object();
+      if (name == "null") return v.is_null();
+      return false;
+    };
+    bool ok = false;
+    if (type.is_string()) ok = is(type);
+    for (const auto& alt : type.is_array() ? type : nlohmann::json::array()) ok = ok || is(alt);
+    EXPECT_TRUE(ok) << where << "." << key << " has the wrong type: " << v.dump();
+    if (t->contains("enum")) {
+      bool found = false;
+      for (const auto& e : (*t)["enum"]) found = found || e == v;
+      EXPECT_TRUE(found) << where << "." << key << " = " << v.dump() << " not in enum";
+    }
+    if (t->contains("const")) {
+      EXPECT_EQ(v, (*t)["const"]) << where << "." << key;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_F(ReportsTest, JsonHasTheDocumentedFields) {
+  const auto j = nlohmann::json::parse(reports::json_text(sample_run()));
+  EXPECT_EQ(j["schema"], "kgate/results/v1");
+  EXPECT_EQ(j["tool_version"], "0.1.0");
+  EXPECT_EQ(j["target"], "https://todo.example.test/?token=[REDACTED]");
+  EXPECT_EQ(j["started_at"], "2024-05-01T12:00:00Z");
+  EXPECT_DOUBLE_EQ(j["duration_seconds"].get<double>(), 42.5);
+  EXPECT_EQ(j["verdict"], "FAIL");
+  EXPECT_EQ(j["exit_code"], 1);
+  EXPECT_EQ(j["aborted"], false);
+  EXPECT_EQ(j["abort_reason"], "");
+  EXPECT_EQ(j["suites"], nlohmann::json({"smoke", "security", "load", "extra"}));
+  EXPECT_EQ(j["summary"],
+            nlohmann::json({{"total", 4}, {"passed", 1}, {"failed", 2}, {"skipped", 1}}));
+  ASSERT_EQ(j["checks"].size(), 4u);
+  const auto& h = j["checks"][0];
+  EXPECT_EQ(h["suite"], "smoke");
+  EXPECT_EQ(h["classname"], "smoke.Health");
+  EXPECT_EQ(h["name"], "BackendHealth");
+  EXPECT_EQ(h["status"], "passed");
+  EXPECT_DOUBLE_EQ(h["seconds"].get<double>(), 0.042);
+  EXPECT_EQ(h["properties"]["latency_ms"], "12.5");
+  EXPECT_EQ(h["properties"]["body"], std::string("ok ") + kgate::testing::kNonAscii);
+  EXPECT_EQ(h["evidence"][0]["status"], 200);
+  EXPECT_DOUBLE_EQ(h["evidence"][0]["elapsed_ms"].get<double>(), 12.5);
+  const auto& f = j["checks"][1];
+  EXPECT_EQ(f["status"], "failed");
+  EXPECT_EQ(f["severity"], "high");
+  EXPECT_EQ(f["owasp"], "API1:2023");
+  EXPECT_EQ(f["properties"]["awkward"], "a<b & c>d \"q\" 'a'  end");
+  EXPECT_EQ(f["evidence"][1]["method"], "DELETE");
+  EXPECT_EQ(f["evidence"][1]["status"], 0);
+  EXPECT_EQ(j["checks"][2]["status"], "skipped");
+  EXPECT_EQ(j["checks"][2]["message"], "no admin credentials <configured> & none given");
+
+  const auto schema = load_schema();
+  EXPECT_EQ(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+  expect_matches_object_schema(j, schema, schema, "results");
+  expect_matches_object_schema(j["summary"], schema["properties"]["summary"], schema, "summary");
+  for (const auto& c : j["checks"]) {
+    expect_matches_object_schema(c, schema["properties"]["checks"]["items"], schema, "check");
+    for (const auto& e : c["evidence"])
+      expect_matches_object_schema(e, schema["$defs"]["check"]["properties"]["evidence"]["items"],
+                                   schema, "evidence");
+  }
+}
+
+// ---------------------------------------------------------------------------- redaction
+
+TEST_F(ReportsTest, PlantedSecretAndJwtNeverAppear) {
+  const RunResult run = sample_run();  // registers the planted secret
+  const std::map<std::string, std::string> outputs = {{"junit", reports::junit_xml(run)},
+                                                      {"html", reports::html(run)},
+                                                      {"json", reports::json_text(run)}};
+  for (const auto& [name, text] : outputs) {
+    EXPECT_EQ(text.find(kPlantedSecret), std::string::npos) << name;
+    EXPECT_EQ(text.find(kJwt), std::string::npos) << name;
+    EXPECT_EQ(text.find("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"), std::string::npos) << name;
+    EXPECT_EQ(text.find("planted-secret"), std::string::npos) << name << ": split secret";
+    EXPECT_NE(text.find("[REDACTED]"), std::string::npos) << name;
+  }
+}
+
+TEST_F(ReportsTest, SecretsInEveryFieldAreRedacted) {
+  kgate::register_secret(kPlantedSecret);
+  const std::string s = kPlantedSecret;
+  RunResult run;
+  run.tool_version = s;
+  run.target = s;
+  run.started_at = s;
+  run.abort_reason = s;
+  run.aborted = true;
+  run.verdict = s;
+  run.suites = {s};
+  kgate::CheckResult c;
+  c.suite = s;
+  c.classname = s;
+  c.name = s;
+  c.title = s;
+  c.status = CheckStatus::Failed;
+  c.message = s;
+  c.detail = s;
+  c.severity = s;
+  c.owasp = s;
+  c.properties = {{s, s}};
+  c.evidence = {{s, s, s, 500, s, 1, s}};
+  run.checks = {c, c};
+  run.checks[1].status = CheckStatus::Skipped;
+  for (const auto& text : {reports::junit_xml(run), reports::html(run), reports::json_text(run)})
+    EXPECT_EQ(text.find("planted"), std::string::npos) << text;
+}
+
+// ---------------------------------------------------------------------------- files
+
+TEST_F(ReportsTest, AtomicWriteCreatesDirectoriesAndReplaces) {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "a" / "b";
+  const fs::path file = dir / "report.xml";
+  reports::write_file_atomically(file.string(), "first");
+  EXPECT_EQ(read_file(file), "first");
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"report.xml"});
+  const auto perms = fs::status(file).permissions();
+  EXPECT_NE(perms & fs::perms::others_read, fs::perms::none) << "reports are world-readable";
+
+  reports::write_file_atomically(file.string(), "second, longer content");
+  EXPECT_EQ(read_file(file), "second, longer content");
+  reports::write_file_atomically(file.string(), "");
+  EXPECT_EQ(read_file(file), "");
+  EXPECT_EQ(list_dir(dir), std::vector<std::string>{"report.xml"}) << "no temporary file left";
+}
+
+TEST_F(ReportsTest, AtomicWriteToRelativePath) {
+  TempDir tmp;
+  const auto old = fs::current_path();
+  fs::current_path(tmp.path());
+  EXPECT_NO_THROW(reports::write_file_atomically("plain.txt", "x"));
+  fs::current_path(old);
+  EXPECT_EQ(read_file(tmp.path() / "plain.txt"), "x");
+}
+
+TEST_F(ReportsTest, AtomicWriteFailureNamesThePathAndLeavesNothing) {
+  TempDir tmp;
+  // A regular file where a directory is needed: fails even for root.
+  const fs::path blocker = tmp.path() / "not-a-dir";
+  reports::write_file_atomically(blocker.string(), "x");
+  const std::string bad = (blocker / "sub" / "report.html").string();
+  try {
+    reports::write_file_atomically(bad, "content");
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Not a directory"), std::string::npos) << e.what();
+  }
+
+  // The target is a directory: rename fails after the temporary file was written.
+  const fs::path dir_target = tmp.path() / "out" / "results.json";
+  fs::create_directories(dir_target);
+  try {
+    reports::write_json(sample_run(), dir_target.string());
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir_target.string()), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(list_dir(tmp.path() / "out"), std::vector<std::string>{"results.json"})
+      << "temporary file removed";
+
+  EXPECT_THROW(reports::write_file_atomically("", "x"), std::runtime_error);
+}
+
+TEST_F(ReportsTest, UnwritableDirectoryThrows) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root: permission bits do not stop root";
+  TempDir tmp;
+  const fs::path ro = tmp.path() / "ro";
+  fs::create_directories(ro);
+  ::chmod(ro.c_str(), 0555);
+  const std::string path = (ro / "x.xml").string();
+  try {
+    reports::write_file_atomically(path, "x");
+    ADD_FAILURE() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Permission denied"), std::string::npos) << e.what();
+  }
+  ::chmod(ro.c_str(), 0755);
+}
+
+TEST_F(ReportsTest, WritersWriteFiles) {
+  TempDir tmp;
+  const RunResult run = sample_run();
+  reports::write_junit(run, (tmp.path() / "r" / "junit.xml").string());
+  reports::write_html(run, (tmp.path() / "r" / "report.html").string());
+  reports::write_json(run, (tmp.path() / "r" / "results.json").string());
+  EXPECT_EQ(read_file(tmp.path() / "r" / "junit.xml"), reports::junit_xml(run));
+  EXPECT_EQ(read_file(tmp.path() / "r" / "report.html"), reports::html(run));
+  EXPECT_EQ(read_file(tmp.path() / "r" / "results.json"), reports::json_text(run));
+  EXPECT_EQ(list_dir(tmp.path() / "r"),
+            (std::vector<std::string>{"junit.xml", "report.html", "results.json"}));
+}
