@@ -14,8 +14,8 @@ namespace kgate::test {
 namespace fs = std::filesystem;
 
 std::string kgate_binary() {
-  const char* b = std::getenv("KGATE_BUILD_DIR");
-  return std::string(b ? b : ".") + "/core/kgate";
+  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b) return std::string(b) + "/core/kgate";
+  return KGATE_BINARY_PATH;  // compiled in, so a test binary also runs by hand
 }
 
 std::string slurp(const std::string& path) {

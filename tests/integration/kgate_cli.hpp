@@ -28,12 +28,16 @@ struct KgateOptions {
   std::vector<std::string> args;  // after "kgate"
   std::map<std::string, std::string> env;
   std::chrono::seconds timeout{120};
-  int interrupt_after_line_containing = 0;  // unused unless interrupt_marker is set
   std::string interrupt_marker;             // send SIGINT once the output contains this
 };
 
 // Runs kgate with a fresh report directory appended as --report-dir (for `run`).
 KgateRun run_kgate(const KgateOptions& options);
+inline KgateRun run_kgate(std::vector<std::string> args) {
+  KgateOptions o;
+  o.args = std::move(args);
+  return run_kgate(o);
+}
 std::string kgate_binary();
 std::string slurp(const std::string& path);
 std::string write_temp_file(const std::string& name, const std::string& content);

@@ -107,8 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultCase{"chat-no-tool", "api", "smoke.Chat.AddTaskByNaturalLanguage", "no task titled"},
                       FaultCase{"no-proxy", "web", "smoke.Routing.FrontendRoutesApi", "not routed to the backend"},
                       FaultCase{"slow", "api", "smoke.Latency.EveryCallWithinBudget", "budget 200 ms"}),
-    [](const auto& info) {
-      std::string n = std::string(info.param.role) + "_" + info.param.fault;
+    [](const auto& param_info) {
+      std::string n = std::string(param_info.param.role) + "_" + param_info.param.fault;
       for (auto& ch : n)
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return n;
@@ -143,7 +143,7 @@ TEST_F(SmokeGate, DeletesWhatItCreatedEvenWhenACheckFailsMidway) {
 }
 
 TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
-  auto run = run_kgate({{"run", "--target", "http://127.0.0.1:9"}, {}});
+  auto run = run_kgate(std::vector<std::string>{"run", "--target", "http://127.0.0.1:9"});
   EXPECT_EQ(run.exit_code, 3) << run.output;
   EXPECT_LT(run.took, std::chrono::seconds(10));
   EXPECT_NE(run.output.find("http://127.0.0.1:9/health"), std::string::npos) << run.output;
@@ -153,23 +153,23 @@ TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
 
 TEST(KgateCli, ConfigErrorExits2NamingFileLineColumn) {
   std::string cfg = write_temp_file("kgate.yaml", "target:\n  backend: http://127.0.0.1:1\nsuites:\n  smoke:\n    latency_budjet: 1s\n");
-  auto run = run_kgate({{"run", "--config", cfg}, {}});
+  auto run = run_kgate(std::vector<std::string>{"run", "--config", cfg});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find(cfg + ":5:5: unknown key 'suites.smoke.latency_budjet' (did you mean "
                                   "'suites.smoke.latency_budget'?)"),
             std::string::npos)
       << run.output;
-  run = run_kgate({{"validate", cfg}, {}});
+  run = run_kgate(std::vector<std::string>{"validate", cfg});
   EXPECT_EQ(run.exit_code, 2);
-  run = run_kgate({{"run", "--suites", "smoke,securty"}, {}});
+  run = run_kgate(std::vector<std::string>{"run", "--suites", "smoke,securty"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find("did you mean 'security'"), std::string::npos) << run.output;
-  run = run_kgate({{"run", "--no-such-flag"}, {}});
+  run = run_kgate(std::vector<std::string>{"run", "--no-such-flag"});
   EXPECT_EQ(run.exit_code, 2);
 }
 
 TEST(KgateCli, EmbeddedDefaultRunsAgainstTheReferenceApp) {
-  auto run = run_kgate({{"run"}, {}});
+  auto run = run_kgate(std::vector<std::string>{"run"});
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("starting the embedded reference todo-app"), std::string::npos);
   EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
