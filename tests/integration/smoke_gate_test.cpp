@@ -8,6 +8,7 @@
 #include "integration/kgate_cli.hpp"
 #include "kgate/http.hpp"
 #include "kgate/jwt.hpp"
+#include "kgate/process.hpp"
 
 namespace kgate::test {
 namespace {
@@ -193,4 +194,31 @@ TEST_F(SmokeGate, InterruptStopsCleanlyAndStillWritesReports) {
 }
 
 }  // namespace
+}  // namespace kgate::test
+
+namespace kgate::test {
+
+// Better Auth as a Next.js frontend runs it: sign up, sign in with a cookie session, fetch an
+// EdDSA JWT from the token endpoint; the api verifies it against the frontend's JWKS. kgate
+// holds no secret at all in this mode.
+TEST(KgateAuth, BetterAuthModeSignsInThroughTheFrontend) {
+  const unsigned short web_port = free_loopback_port();
+  TodoAppOptions a;
+  a.role = "api";
+  a.jwks_url = "http://127.0.0.1:" + std::to_string(web_port) + "/api/auth/jwks";
+  TodoApp api(a);
+  TodoAppOptions w;
+  w.role = "web";
+  w.backend_url = api.url();
+  w.port = web_port;
+  TodoApp web(w);
+  std::string cfg = write_temp_file("kgate.yaml", "auth:\n  mode: better-auth\n");
+  KgateOptions o;
+  o.args = {"run", "--config", cfg, "--target", api.url(), "--frontend", web.url(), "--suites", "smoke"};
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
+  EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "passed") << run.output;
+}
+
 }  // namespace kgate::test
