@@ -43,8 +43,13 @@ Response not_found() {
 }  // namespace
 
 ApiRouter::ApiRouter(Storage& storage, TokenVerifier& verifier, const Policy& policy,
-                     const Lifecycle& lifecycle)
-    : storage_(storage), verifier_(verifier), policy_(policy), lifecycle_(lifecycle) {}
+                     const Lifecycle& lifecycle, BetterAuth* accounts, std::string secret)
+    : storage_(storage),
+      verifier_(verifier),
+      policy_(policy),
+      lifecycle_(lifecycle),
+      accounts_(accounts),
+      secret_(std::move(secret)) {}
 
 Response ApiRouter::handle(const Request& request) {
   if (auto preflight = policy_.preflight(request)) return *preflight;
@@ -53,6 +58,8 @@ Response ApiRouter::handle(const Request& request) {
     response = detail_response(413, "Request body too large");
   } else if (policy_.inject_error(request)) {
     response = detail_response(500, "Internal Server Error");
+  } else if (auto limited = policy_.rate_limit(request)) {
+    response = std::move(*limited);
   } else {
     try {
       response = route(request);
@@ -84,6 +91,12 @@ Response ApiRouter::route(const Request& request) {
   }
 
   if (parts.size() < 3 || parts[0] != "api" || parts[1].empty()) return not_found();
+  if (parts.size() == 3 && parts[1] == "auth" && accounts_) {
+    if (parts[2] != "register" && parts[2] != "login") return not_found();
+    if (request.method != "POST") return method_not_allowed("POST");
+    return parts[2] == "register" ? accounts_->register_account(request)
+                                  : accounts_->login_hs256(request, secret_);
+  }
   const std::string& url_user = parts[1];
   const std::string& resource = parts[2];
 

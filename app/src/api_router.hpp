@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "auth.hpp"
+#include "better_auth.hpp"
 #include "message.hpp"
 #include "policy.hpp"
 #include "storage.hpp"
@@ -11,8 +12,10 @@ namespace todo {
 
 class ApiRouter final : public Handler {
  public:
+  // `accounts` and `secret` enable /api/auth/register and /api/auth/login (HS256 tokens); with
+  // a null `accounts` those paths are 404, as in apps whose frontend owns authentication.
   ApiRouter(Storage& storage, TokenVerifier& verifier, const Policy& policy,
-            const Lifecycle& lifecycle);
+            const Lifecycle& lifecycle, BetterAuth* accounts = nullptr, std::string secret = "");
   Response handle(const Request& request) override;
 
  private:
@@ -28,6 +31,8 @@ class ApiRouter final : public Handler {
   TokenVerifier& verifier_;
   const Policy& policy_;
   const Lifecycle& lifecycle_;
+  BetterAuth* accounts_;
+  std::string secret_;
 };
 
 }  // namespace todo

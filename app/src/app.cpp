@@ -100,7 +100,10 @@ int run_api(const Config& config, const Policy& policy) {
 
   TokenVerifier verifier(AuthOptions{config.secret, config.jwks_url, policy.has(Fault::AlgNone)});
   Lifecycle lifecycle;
-  ApiRouter router(*storage, verifier, policy, lifecycle);
+  // Own accounts only where the api signs its own tokens (HS256); a JWKS api trusts the frontend.
+  std::unique_ptr<BetterAuth> accounts;
+  if (!config.secret.empty()) accounts = std::make_unique<BetterAuth>();
+  ApiRouter router(*storage, verifier, policy, lifecycle, accounts.get(), config.secret);
   return serve_role(config, router, lifecycle);
 }
 

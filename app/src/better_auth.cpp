@@ -76,7 +76,7 @@ json BetterAuth::user_json(const User& user) {
           {"updatedAt", user.created_at}};
 }
 
-Response BetterAuth::sign_up(const Request& request) {
+std::variant<BetterAuth::User, Response> BetterAuth::create_user(const Request& request) {
   auto body = json_object(request);
   if (!body) return auth_error(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object");
   auto email = to_lower(trim(string_field(*body, "email")));
@@ -95,18 +95,16 @@ Response BetterAuth::sign_up(const Request& request) {
   user.salt = random_bytes(16);
   user.password_hash = hash_password(password, user.salt);  // outside the lock: it is slow
   user.created_at = now_iso8601();
-  {
-    std::lock_guard lock(mu_);
-    if (users_by_email_.count(email)) {
-      return auth_error(422, "USER_ALREADY_EXISTS", "User already exists");
-    }
-    email_by_id_[user.id] = email;
-    users_by_email_[email] = user;
+  std::lock_guard lock(mu_);
+  if (users_by_email_.count(email)) {
+    return auth_error(422, "USER_ALREADY_EXISTS", "User already exists");
   }
-  return json_response(200, {{"token", nullptr}, {"user", user_json(user)}});
+  email_by_id_[user.id] = email;
+  users_by_email_[email] = user;
+  return user;
 }
 
-Response BetterAuth::sign_in(const Request& request) {
+std::variant<BetterAuth::User, Response> BetterAuth::check_password(const Request& request) {
   auto body = json_object(request);
   if (!body) return auth_error(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object");
   auto email = to_lower(trim(string_field(*body, "email")));
@@ -122,18 +120,55 @@ Response BetterAuth::sign_in(const Request& request) {
   if (!user || CRYPTO_memcmp(hash.data(), user->password_hash.data(), hash.size()) != 0) {
     return auth_error(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password");
   }
+  return *user;
+}
+
+Response BetterAuth::sign_up(const Request& request) {
+  auto created = create_user(request);
+  if (auto* error = std::get_if<Response>(&created)) return std::move(*error);
+  return json_response(200, {{"token", nullptr}, {"user", user_json(std::get<User>(created))}});
+}
+
+Response BetterAuth::sign_in(const Request& request) {
+  auto checked = check_password(request);
+  if (auto* error = std::get_if<Response>(&checked)) return std::move(*error);
+  const User& user = std::get<User>(checked);
   std::string session = kgate::jwt::base64url_encode(random_bytes(32));
   {
     std::lock_guard lock(mu_);
     auto now = std::chrono::system_clock::now();
     std::erase_if(sessions_, [&](const auto& s) { return s.second.expires < now; });
-    sessions_[session] = Session{user->id, now + kSessionLifetime};
+    sessions_[session] = Session{user.id, now + kSessionLifetime};
   }
-  auto r = json_response(200, {{"redirect", false}, {"user", user_json(*user)}});
+  auto r = json_response(200, {{"redirect", false}, {"user", user_json(user)}});
   r.add_header("Set-Cookie", std::string(kSessionCookie) + "=" + session +
                                  "; HttpOnly; Path=/; SameSite=Lax; Max-Age=" +
                                  std::to_string(std::chrono::seconds(kSessionLifetime).count()));
   return r;
+}
+
+Response BetterAuth::register_account(const Request& request) {
+  auto created = create_user(request);
+  if (auto* error = std::get_if<Response>(&created)) return std::move(*error);
+  const User& user = std::get<User>(created);
+  return json_response(201, {{"id", user.id}, {"email", user.email}, {"name", user.name}});
+}
+
+Response BetterAuth::login_hs256(const Request& request, std::string_view secret) {
+  auto checked = check_password(request);
+  if (auto* error = std::get_if<Response>(&checked)) return std::move(*error);
+  const User& user = std::get<User>(checked);
+  auto now = std::chrono::system_clock::now();
+  auto secs = [](auto tp) {
+    return std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
+  };
+  json payload = {{"sub", user.id},
+                  {"email", user.email},
+                  {"iat", secs(now)},
+                  {"exp", secs(now + kTokenLifetime)}};
+  return json_response(200, {{"access_token", kgate::jwt::sign_hs256(payload, secret)},
+                             {"token_type", "bearer"},
+                             {"user", {{"id", user.id}, {"email", user.email}}}});
 }
 
 std::optional<BetterAuth::User> BetterAuth::session_user(const Request& request) {

@@ -2,10 +2,13 @@
 // Enough of Better Auth's email/password flow and JWT plugin for kgate to log in for real:
 // sign-up, sign-in (session cookie), /token (an EdDSA JWT for the session's user) and /jwks.
 // Users and sessions live in memory: the web role is the reference app's stand-in frontend.
+// The api role reuses the accounts for its own register/login endpoints (kgate's login mode).
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <variant>
 
 #include <kgate/jwt.hpp>
 
@@ -26,6 +29,11 @@ class BetterAuth {
   Response token(const Request& request);
   Response jwks() const;
 
+  // The api role's own accounts, as FastAPI apps with OAuth2 password login serve them:
+  // register answers 201 with the user, login an HS256 access token signed with `secret`.
+  Response register_account(const Request& request);
+  Response login_hs256(const Request& request, std::string_view secret);
+
  private:
   struct User {
     std::string id;
@@ -40,6 +48,10 @@ class BetterAuth {
     std::chrono::system_clock::time_point expires;
   };
 
+  // A new user from an {email, password, name} body, or the error response.
+  std::variant<User, Response> create_user(const Request& request);
+  // The user an {email, password} body names, or 401.
+  std::variant<User, Response> check_password(const Request& request);
   // The session's user, if the request carries a live session cookie.
   std::optional<User> session_user(const Request& request);
   static nlohmann::json user_json(const User& user);

@@ -21,8 +21,9 @@ const std::vector<std::string_view>& fault_names() {
                                                       "no-proxy",
                                                       "broken-page",
                                                       "no-validation",
-                                                      "crash-on-bad-json"};
-  static_assert(static_cast<int>(Fault::Count_) == 16, "keep fault_names() in step with Fault");
+                                                      "crash-on-bad-json",
+                                                      "rate-limit"};
+  static_assert(static_cast<int>(Fault::Count_) == 17, "keep fault_names() in step with Fault");
   return names;
 }
 

@@ -23,6 +23,7 @@
 // | broken-page         | web  | GET / answers 500                                              |
 // | no-validation       | api  | title/description length limits are not enforced               |
 // | crash-on-bad-json   | api  | malformed JSON bodies answer 500 instead of 422                |
+// | rate-limit          | api  | every other POST .../chat answers 429 with Retry-After: 1      |
 // clang-format on
 #include <bitset>
 #include <chrono>
@@ -49,6 +50,7 @@ enum class Fault {
   BrokenPage,
   NoValidation,
   CrashOnBadJson,
+  RateLimit,
   Count_
 };
 

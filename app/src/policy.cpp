@@ -128,6 +128,17 @@ bool Policy::inject_error(const Request& request) const {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < faults_.error_rate;
 }
 
+std::optional<Response> Policy::rate_limit(const Request& request) const {
+  // Chat is what real apps limit first (every call costs an LLM round trip).
+  if (!has(Fault::RateLimit) || request.method != "POST" || !request.path.ends_with("/chat")) {
+    return std::nullopt;
+  }
+  if (chat_calls_.fetch_add(1) % 2 == 1) return std::nullopt;
+  auto r = detail_response(429, "Too Many Requests");
+  r.set_header("Retry-After", "1");
+  return r;
+}
+
 std::chrono::milliseconds Policy::delay_for(const Request& request) const {
   if (!has(Fault::Slow) || !is_api_request(request.path)) return std::chrono::milliseconds(0);
   return faults_.slow_delay;

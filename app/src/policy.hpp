@@ -1,6 +1,7 @@
 #pragma once
 // What every response gets on its way out, in one place: security headers, the Server header,
 // CORS, and the faults that act on all responses (slow, errors-5xx, leaky-errors, ...).
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,8 @@ class Policy {
   void finish(const Request& request, Response& response, ResponseKind kind) const;
   // The errors-5xx fault's dice roll for an API request.
   bool inject_error(const Request& request) const;
+  // The rate-limit fault's 429 for this request, if it is one of the limited calls.
+  std::optional<Response> rate_limit(const Request& request) const;
   // The slow fault's delay for this request (zero when not slow).
   std::chrono::milliseconds delay_for(const Request& request) const;
 
@@ -38,6 +41,7 @@ class Policy {
 
   Faults faults_;
   std::vector<std::string> cors_origins_;
+  mutable std::atomic<unsigned> chat_calls_{0};
 };
 
 // "/api/..." except the health endpoints: what the slow and errors-5xx faults act on.

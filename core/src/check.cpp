@@ -10,14 +10,20 @@ namespace {
 std::atomic<int> g_signals{0};
 }
 
-bool interrupted() { return g_signals.load() > 0; }
-int note_interrupt() { return g_signals.fetch_add(1); }
+bool interrupted() {
+  return g_signals.load() > 0;
+}
+int note_interrupt() {
+  return g_signals.fetch_add(1);
+}
 
 void Check::SetUp() {
   if (interrupted()) GTEST_SKIP() << "run interrupted before this check started";
 }
 
-void Check::TearDown() { ctx().run_cleanups(); }
+void Check::TearDown() {
+  ctx().run_cleanups();
+}
 
 void Check::property(const std::string& name, const std::string& value) {
   ctx().check().properties.push_back({name, value});

@@ -36,8 +36,7 @@ class Reader {
  public:
   Reader(const YAML::Node& node, std::string path, const std::string& file)
       : node_(node), path_(std::move(path)), file_(file) {
-    if (node_ && !node_.IsNull() && !node_.IsMap())
-      fail(node_, "expected a mapping of keys");
+    if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "expected a mapping of keys");
   }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
@@ -45,8 +44,8 @@ class Reader {
   }
   [[noreturn]] void fail_at(const YAML::Mark& m, const std::string& message) const {
     std::ostringstream os;
-    os << file_ << ":" << (m.line >= 0 ? m.line + 1 : 0) << ":" << (m.column >= 0 ? m.column + 1 : 0)
-       << ": " << message;
+    os << file_ << ":" << (m.line >= 0 ? m.line + 1 : 0) << ":"
+       << (m.column >= 0 ? m.column + 1 : 0) << ": " << message;
     throw ConfigError(os.str());
   }
 
@@ -60,7 +59,8 @@ class Reader {
     return node_[key];
   }
 
-  std::string interpolate(const YAML::Node& at, const std::string& key, const std::string& in) const {
+  std::string interpolate(const YAML::Node& at, const std::string& key,
+                          const std::string& in) const {
     std::string out;
     for (std::size_t i = 0; i < in.size(); ++i) {
       if (in[i] == '$' && i + 1 < in.size() && in[i + 1] == '$') {
@@ -127,9 +127,12 @@ class Reader {
     auto n = get(key);
     if (!n) return;
     std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
-    if (v == "true" || v == "yes" || v == "on") out = true;
-    else if (v == "false" || v == "no" || v == "off") out = false;
-    else fail(n, "key '" + key_path(key) + "': expected true or false, got '" + v + "'");
+    if (v == "true" || v == "yes" || v == "on")
+      out = true;
+    else if (v == "false" || v == "no" || v == "off")
+      out = false;
+    else
+      fail(n, "key '" + key_path(key) + "': expected true or false, got '" + v + "'");
   }
 
   void integer(const std::string& key, int& out, int lo, int hi) {
@@ -298,7 +301,8 @@ void read_auth(Reader r, AuthConfig& a) {
   }
   auto tokens = r.get("tokens");
   if (tokens) {
-    if (!tokens.IsSequence()) r.fail(tokens, "key 'auth.tokens': expected a list of {user_id, token}");
+    if (!tokens.IsSequence())
+      r.fail(tokens, "key 'auth.tokens': expected a list of {user_id, token}");
     int i = 0;
     for (const auto& item : tokens) {
       const std::string where = "auth.tokens[" + std::to_string(i++) + "]";
@@ -306,8 +310,10 @@ void read_auth(Reader r, AuthConfig& a) {
       if (!item.IsMap()) r.fail(item, "key 'auth.tokens': each item needs user_id and token");
       for (const auto& kv : item) {
         const std::string k = kv.first.Scalar();
-        if (k == "user_id") id.user_id = r.interpolate(kv.second, "tokens.user_id", kv.second.Scalar());
-        else if (k == "token") id.token = r.interpolate(kv.second, "tokens.token", kv.second.Scalar());
+        if (k == "user_id")
+          id.user_id = r.interpolate(kv.second, "tokens.user_id", kv.second.Scalar());
+        else if (k == "token")
+          id.token = r.interpolate(kv.second, "tokens.token", kv.second.Scalar());
         else {
           std::string hint = suggest(k, {"user_id", "token"});
           r.fail(kv.first, "unknown key '" + where + "." + k + "'" +
@@ -336,8 +342,8 @@ void read_suites(Reader r, Config& c) {
     s.str("chat_message", c.smoke.chat_message);
     s.finish();
   }
-  for (auto [name, toggle] : {std::pair{"security", &c.security}, std::pair{"resilience", &c.resilience},
-                              std::pair{"load", &c.load}}) {
+  for (auto [name, toggle] : {std::pair{"security", &c.security},
+                              std::pair{"resilience", &c.resilience}, std::pair{"load", &c.load}}) {
     Reader s = r.child(name);
     s.boolean("enabled", toggle->enabled);
     s.finish();
@@ -366,7 +372,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     std::ostringstream os;
-    os << source_name << ":" << e.mark.line + 1 << ":" << e.mark.column + 1 << ": invalid YAML: " << e.msg;
+    os << source_name << ":" << e.mark.line + 1 << ":" << e.mark.column + 1
+       << ": invalid YAML: " << e.msg;
     throw ConfigError(os.str());
   }
   Config c;
@@ -382,6 +389,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     auto sel = r.node() && r.node().IsMap() ? r.node()["run"] : YAML::Node();
     Reader run = r.child("run");
     run.string_list("suites", c.suites);
+    run.boolean("fail_on_skip", c.fail_on_skip);
     for (auto& s : c.suites) {
       if (std::find(kSuites.begin(), kSuites.end(), s) == kSuites.end()) {
         std::string hint = suggest(s, kSuites);

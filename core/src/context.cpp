@@ -29,7 +29,8 @@ http::ClientOptions client_options(const Config& cfg) {
 std::string request_excerpt(const http::Request& r) {
   std::string out;
   for (const auto& [k, v] : r.headers) {
-    bool secret = strcasecmp(k.c_str(), "authorization") == 0 || strcasecmp(k.c_str(), "cookie") == 0;
+    bool secret =
+        strcasecmp(k.c_str(), "authorization") == 0 || strcasecmp(k.c_str(), "cookie") == 0;
     out += k + ": " + (secret ? std::string("[REDACTED]") : v) + "\n";
   }
   if (!r.body.empty()) out += "\n" + excerpt(r.body, 600);
@@ -47,8 +48,12 @@ std::chrono::milliseconds retry_after(const http::Response& r, int attempt) {
 
 }  // namespace
 
-RunContext& ctx() { return *g_ctx; }
-void set_ctx(RunContext* c) { g_ctx = c; }
+RunContext& ctx() {
+  return *g_ctx;
+}
+void set_ctx(RunContext* c) {
+  g_ctx = c;
+}
 
 RunContext::RunContext(Config cfg, std::string secret_override)
     : cfg_(std::move(cfg)), client_(client_options(cfg_)) {
@@ -76,7 +81,8 @@ http::Response RunContext::send(const http::Request& request) {
       if (record_.evidence.size() < kMaxEvidencePerCheck) record_.evidence.push_back(ev);
       if (!limited) return resp;
       auto wait = retry_after(resp, attempt);
-      if (attempt >= cfg_.auth.rate_limit_retries || waited + wait > cfg_.auth.rate_limit_max_wait) {
+      if (attempt >= cfg_.auth.rate_limit_retries ||
+          waited + wait > cfg_.auth.rate_limit_max_wait) {
         record_.rate_limited = true;
         record_.rate_limit_note = "target rate-limited " + request.method + " " + request.url +
                                   " (429) after " + std::to_string(attempt + 1) + " attempt(s)";
@@ -90,7 +96,9 @@ http::Response RunContext::send(const http::Request& request) {
       waited += wait;
     } catch (const http::TransportError& e) {
       ev.note = e.what();
-      ev.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      ev.elapsed_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
       if (record_.evidence.size() < kMaxEvidencePerCheck) record_.evidence.push_back(ev);
       throw;
     }
@@ -142,9 +150,15 @@ void RunContext::run_cleanups() {
   }
 }
 
-void RunContext::begin_check() { record_ = CheckRecord{}; }
-CheckRecord RunContext::end_check() { return std::move(record_); }
+void RunContext::begin_check() {
+  record_ = CheckRecord{};
+}
+CheckRecord RunContext::end_check() {
+  return std::move(record_);
+}
 
-std::string RunContext::describe_auth() const { return provider_->describe(); }
+std::string RunContext::describe_auth() const {
+  return provider_->describe();
+}
 
 }  // namespace kgate

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 std::string find_todo_app() {
   if (const char* env = std::getenv("KGATE_TODO_APP"); env && *env) return env;
   std::string here = self_exe_dir();
-  for (const auto& candidate : {here + "/todo-app", here + "/../app/todo-app", here + "/../bin/todo-app"})
+  for (const auto& candidate :
+       {here + "/todo-app", here + "/../app/todo-app", here + "/../bin/todo-app"})
     if (::access(candidate.c_str(), X_OK) == 0) return fs::weakly_canonical(candidate).string();
   return "todo-app";  // PATH
 }
@@ -33,9 +34,10 @@ std::unique_ptr<ChildProcess> start_role(const std::string& dir, const std::stri
   std::string port_file = dir + "/" + role + ".port";
   ProcessSpec spec;
   spec.program = find_todo_app();
-  spec.args = {"--role", role, "--bind", "127.0.0.1", "--port", "0", "--port-file", port_file,
-               "--threads", "2", "--log-level", "warn"};
-  if (role == "api") spec.args.insert(spec.args.end(), {"--database", "sqlite://" + dir + "/todo.db"});
+  spec.args = {"--role",      role,      "--bind",    "127.0.0.1", "--port",      "0",
+               "--port-file", port_file, "--threads", "2",         "--log-level", "warn"};
+  if (role == "api")
+    spec.args.insert(spec.args.end(), {"--database", "sqlite://" + dir + "/todo.db"});
   if (role == "web") spec.args.insert(spec.args.end(), {"--backend-url", backend});
   spec.env_set["BETTER_AUTH_SECRET"] = secret;
   spec.env_unset = {"DATABASE_URL", "TODO_FAULTS", "BACKEND_URL", "JWKS_URL"};
@@ -64,8 +66,8 @@ std::unique_ptr<ChildProcess> start_role(const std::string& dir, const std::stri
       },
       std::chrono::seconds(10), std::chrono::milliseconds(50));
   if (!w.ok)
-    throw std::runtime_error("could not start the embedded todo-app (" + spec.program + ", role " + role +
-                             "): " + w.last_error + "\n" + child->log_tail(1000));
+    throw std::runtime_error("could not start the embedded todo-app (" + spec.program + ", role " +
+                             role + "): " + w.last_error + "\n" + child->log_tail(1000));
   return child;
 }
 
@@ -99,6 +101,8 @@ void EmbeddedApp::stop() {
   }
 }
 
-EmbeddedApp::~EmbeddedApp() { stop(); }
+EmbeddedApp::~EmbeddedApp() {
+  stop();
+}
 
 }  // namespace kgate

@@ -8,7 +8,16 @@
 
 namespace kgate {
 
-void decide(RunResult& run) {
+void decide(RunResult& run, bool fail_on_skip) {
+  // A gate that must not pass on what it could not check (a missing secret, a rate limit)
+  // turns each skip into a failure that keeps the reason; an interrupted run stays ABORTED.
+  if (fail_on_skip && !run.aborted) {
+    for (auto& c : run.checks) {
+      if (c.status != CheckStatus::Skipped) continue;
+      c.status = CheckStatus::Failed;
+      c.message = "not checked (run.fail_on_skip is set): " + c.message;
+    }
+  }
   bool failed = run.count(CheckStatus::Failed) > 0;
   if (run.aborted) {
     run.verdict = "ABORTED";
@@ -31,14 +40,20 @@ void print_summary(const RunResult& run, std::ostream& out, bool color) {
   for (const auto& c : run.checks) {
     auto& r = rows[c.suite];
     r.seconds += c.seconds;
-    if (c.status == CheckStatus::Passed) ++r.passed;
-    else if (c.status == CheckStatus::Failed) ++r.failed;
-    else ++r.skipped;
+    if (c.status == CheckStatus::Passed)
+      ++r.passed;
+    else if (c.status == CheckStatus::Failed)
+      ++r.failed;
+    else
+      ++r.skipped;
   }
-  out << "\n" << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed", "skipped", "time");
+  out << "\n"
+      << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed", "skipped",
+                     "time");
   out << std::string(46, '-') << "\n";
   for (const auto& [suite, r] : rows)
-    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed, r.skipped, r.seconds);
+    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed, r.skipped,
+                       r.seconds);
   out << std::string(46, '-') << "\n";
   for (const auto& c : run.checks) {
     if (c.status != CheckStatus::Failed) continue;

@@ -31,11 +31,10 @@ namespace {
 using nlohmann::json;
 
 std::string base_url_for(const Config& cfg, const std::string& which) {
-  const std::string& url = which == "frontend" ? cfg.target.frontend
+  const std::string& url = which == "frontend"  ? cfg.target.frontend
                            : which == "ingress" ? cfg.target.ingress
                                                 : cfg.target.backend;
-  if (url.empty())
-    throw IdentityUnavailable("auth needs target." + which + " to be set");
+  if (url.empty()) throw IdentityUnavailable("auth needs target." + which + " to be set");
   return url;
 }
 
@@ -45,7 +44,8 @@ std::optional<std::string> json_path(const json& doc, const std::string& path) {
   std::size_t start = 0;
   while (start <= path.size()) {
     auto dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!cur->is_object() || !cur->contains(part)) return std::nullopt;
     cur = &(*cur)[part];
     if (dot == std::string::npos) break;
@@ -58,14 +58,16 @@ std::optional<std::string> json_path(const json& doc, const std::string& path) {
 
 std::string user_id_from_token(const std::string& token, const std::string& preferred_claim) {
   auto d = jwt::decode(token);
-  for (const auto& claim : {preferred_claim, std::string("sub"), std::string("user_id"), std::string("id")}) {
+  for (const auto& claim :
+       {preferred_claim, std::string("sub"), std::string("user_id"), std::string("id")}) {
     if (d.payload.contains(claim)) {
       const auto& v = d.payload[claim];
       if (v.is_string()) return v.get<std::string>();
       if (v.is_number_integer()) return std::to_string(v.get<long long>());
     }
   }
-  throw IdentityUnavailable("the token carries no user id claim (" + preferred_claim + ", sub, user_id, id)");
+  throw IdentityUnavailable("the token carries no user id claim (" + preferred_claim +
+                            ", sub, user_id, id)");
 }
 
 std::string fill(std::string text, const std::map<std::string, std::string>& vars) {
@@ -97,10 +99,11 @@ class MintProvider : public IdentityProvider {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    json claims = {{cfg_.auth.mint.user_claim, id.user_id},
-                   {"iat", now},
-                   {"exp", now + std::chrono::duration_cast<std::chrono::seconds>(cfg_.auth.mint.ttl).count()},
-                   {"email", id.user_id + "@kgate.test"}};
+    json claims = {
+        {cfg_.auth.mint.user_claim, id.user_id},
+        {"iat", now},
+        {"exp", now + std::chrono::duration_cast<std::chrono::seconds>(cfg_.auth.mint.ttl).count()},
+        {"email", id.user_id + "@kgate.test"}};
     if (cfg_.auth.mint.user_claim != "sub") claims["sub"] = id.user_id;
     if (!cfg_.auth.mint.issuer.empty()) claims["iss"] = cfg_.auth.mint.issuer;
     if (!cfg_.auth.mint.audience.empty()) claims["aud"] = cfg_.auth.mint.audience;
@@ -155,11 +158,13 @@ class LoginProvider : public IdentityProvider {
     if (!lc.register_path.empty()) {
       auto r = send_(json_post(join_url(base, lc.register_path), fill(lc.register_body, vars)));
       if (r.status >= 500)
-        throw IdentityUnavailable("register at " + lc.register_path + " answered " + std::to_string(r.status));
+        throw IdentityUnavailable("register at " + lc.register_path + " answered " +
+                                  std::to_string(r.status));
     }
     auto r = send_(json_post(join_url(base, lc.login_path), fill(lc.login_body, vars)));
     if (r.status != 200)
-      throw IdentityUnavailable("login at " + lc.login_path + " answered " + std::to_string(r.status));
+      throw IdentityUnavailable("login at " + lc.login_path + " answered " +
+                                std::to_string(r.status));
     auto doc = json::parse(r.body, nullptr, false);
     auto token = doc.is_discarded() ? std::nullopt : json_path(doc, lc.token_json_path);
     if (!token)
@@ -206,14 +211,14 @@ class BetterAuthProvider : public IdentityProvider {
       if (auto eq = pair.find('='); eq != std::string::npos) register_secret(pair.substr(eq + 1));
       cookies += (cookies.empty() ? "" : "; ") + pair;
     }
-    if (cookies.empty())
-      throw IdentityUnavailable("Better Auth sign-in set no session cookie");
+    if (cookies.empty()) throw IdentityUnavailable("Better Auth sign-in set no session cookie");
     http::Request t;
     t.url = join_url(base, bc.token_path);
     t.headers = {{"Cookie", cookies}, {"Accept", "application/json"}};
     r = send_(t);
     auto doc = json::parse(r.body, nullptr, false);
-    auto token = (r.status == 200 && !doc.is_discarded()) ? json_path(doc, bc.token_json_path) : std::nullopt;
+    auto token = (r.status == 200 && !doc.is_discarded()) ? json_path(doc, bc.token_json_path)
+                                                          : std::nullopt;
     if (!token)
       throw IdentityUnavailable("Better Auth token endpoint " + bc.token_path + " answered " +
                                 std::to_string(r.status) + " without '" + bc.token_json_path + "'");

@@ -1,8 +1,8 @@
 // kgate: one binary, four suites, one verdict. See README.md and docs/.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -35,7 +35,9 @@ void on_signal(int) {
   if (note_interrupt() >= 1) ::_exit(kExitInterrupted);
 }
 
-bool interrupt_check() { return interrupted(); }
+bool interrupt_check() {
+  return interrupted();
+}
 
 // Every log line passes through redact() before it reaches stderr.
 class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
@@ -80,7 +82,7 @@ std::string now_iso() {
 struct RunArgs {
   std::string config_path, target, frontend, ingress, suites, tags, filter;
   std::string junit, html, json, report_dir;
-  bool insecure = false, verbose = false;
+  bool insecure = false, verbose = false, fail_on_skip = false;
 };
 
 // Is the target answering at all? Bounded by target.reachable_within. "" when it is.
@@ -92,8 +94,10 @@ std::string preflight(const Config& cfg) {
   o.ca_file = cfg.target.ca_file;
   http::Client client(o);
   std::vector<std::string> urls{cfg.target.backend + cfg.profile.health_path};
-  if (!cfg.target.frontend.empty()) urls.push_back(cfg.target.frontend + cfg.profile.frontend_health_path);
-  if (!cfg.target.ingress.empty()) urls.push_back(cfg.target.ingress + cfg.profile.frontend_page_path);
+  if (!cfg.target.frontend.empty())
+    urls.push_back(cfg.target.frontend + cfg.profile.frontend_health_path);
+  if (!cfg.target.ingress.empty())
+    urls.push_back(cfg.target.ingress + cfg.profile.frontend_page_path);
   for (const auto& url : urls) {
     auto w = wait_until(
         [&](std::string*) {
@@ -103,8 +107,8 @@ std::string preflight(const Config& cfg) {
         },
         cfg.target.reachable_within, std::chrono::milliseconds(250));
     if (!w.ok)
-      return url + " is not reachable within " + std::to_string(cfg.target.reachable_within.count()) +
-             " ms: " + w.last_error;
+      return url + " is not reachable within " +
+             std::to_string(cfg.target.reachable_within.count()) + " ms: " + w.last_error;
   }
   return "";
 }
@@ -147,7 +151,8 @@ int cmd_run(const RunArgs& a) {
     static const std::vector<std::string> known{"smoke", "security", "resilience", "load"};
     if (std::find(known.begin(), known.end(), s) == known.end()) {
       std::string hint = suggest(s, known);
-      throw ConfigError("--suites: unknown suite '" + s + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      throw ConfigError("--suites: unknown suite '" + s + "'" +
+                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
   }
   options.tags = split_list(a.tags);
@@ -175,8 +180,9 @@ int cmd_run(const RunArgs& a) {
     secret = embedded->secret();
   }
   run.target = cfg.target.backend;
-  std::cout << "kgate " << KGATE_VERSION << ": suites " << fmt::format("{}", fmt::join(options.suites, ","))
-            << " against " << cfg.target.backend << std::endl;
+  std::cout << "kgate " << KGATE_VERSION << ": suites "
+            << fmt::format("{}", fmt::join(options.suites, ",")) << " against "
+            << cfg.target.backend << std::endl;
 
   if (std::string err = preflight(cfg); !err.empty() && !interrupt_check()) {
     CheckResult pre;
@@ -189,7 +195,8 @@ int cmd_run(const RunArgs& a) {
     run.checks.push_back(pre);
     run.verdict = "ERROR";
     run.exit_code = kExitUnreachable;
-    run.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    run.duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cerr << "kgate: target unreachable: " << redact(err) << std::endl;
     try {
       write_reports(run, cfg.reports);
@@ -207,8 +214,9 @@ int cmd_run(const RunArgs& a) {
   if (embedded) embedded->stop();
   run.aborted = interrupt_check();
   if (run.aborted) run.abort_reason = "interrupted by signal; results are partial";
-  run.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  decide(run);
+  run.duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  decide(run, cfg.fail_on_skip || a.fail_on_skip);
   if (run.checks.empty() && !run.aborted) {
     std::cerr << "kgate: no check matched the selection (suites/tags/filter)" << std::endl;
     run.verdict = "ERROR";
@@ -229,16 +237,18 @@ int cmd_run(const RunArgs& a) {
 
 int main(int argc, char** argv) {
   using namespace kgate;
-  CLI::App app{"kgate " KGATE_VERSION
-               ": a release gate for a todo app on Kubernetes.\n"
-               "Runs smoke, security, resilience and load suites against the app and gives one verdict.",
-               "kgate"};
+  CLI::App app{
+      "kgate " KGATE_VERSION
+      ": a release gate for a todo app on Kubernetes.\n"
+      "Runs smoke, security, resilience and load suites against the app and gives one verdict.",
+      "kgate"};
   app.set_version_flag("--version", KGATE_VERSION);
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
       "  kgate run                                   # embedded reference app on loopback\n"
-      "  kgate run --target http://localhost:7860    # a running backend; secret from $BETTER_AUTH_SECRET\n"
+      "  kgate run --target http://localhost:7860    # a running backend; secret from "
+      "$BETTER_AUTH_SECRET\n"
       "  kgate run --config kgate.yaml --suites smoke --report-dir out\n"
       "  kgate validate --config kgate.yaml\n"
       "  kgate init > kgate.yaml\n"
@@ -247,22 +257,27 @@ int main(int argc, char** argv) {
 
   RunArgs ra;
   auto* run = app.add_subcommand("run", "Run suites against the target and gate on the result");
-  run->add_option("-c,--config", ra.config_path, "kgate.yaml to use (see docs/config-reference.md)");
+  run->add_option("-c,--config", ra.config_path,
+                  "kgate.yaml to use (see docs/config-reference.md)");
   run->add_option("-t,--target", ra.target, "backend base URL (overrides target.backend)");
   run->add_option("--frontend", ra.frontend, "frontend base URL (overrides target.frontend)");
   run->add_option("--ingress", ra.ingress, "ingress base URL (overrides target.ingress)");
-  run->add_option("-s,--suites", ra.suites, "comma-separated suites: smoke,security,resilience,load");
+  run->add_option("-s,--suites", ra.suites,
+                  "comma-separated suites: smoke,security,resilience,load");
   run->add_option("--tags", ra.tags, "comma-separated groups within the suites, e.g. health,tasks");
   run->add_option("--filter", ra.filter, "GoogleTest filter on check names, e.g. 'SmokeTasks.*'");
   run->add_option("--junit", ra.junit, "JUnit XML path");
   run->add_option("--html", ra.html, "HTML report path");
   run->add_option("--json", ra.json, "JSON results path");
   run->add_option("--report-dir", ra.report_dir, "write junit.xml, report.html, results.json here");
+  run->add_flag("--fail-on-skip", ra.fail_on_skip,
+                "a skipped check fails the gate (run.fail_on_skip)");
   run->add_flag("-k,--insecure", ra.insecure, "skip TLS certificate verification");
   run->add_flag("-v,--verbose", ra.verbose, "print failure details and debug logs");
 
   std::string validate_path;
-  auto* validate = app.add_subcommand("validate", "Check a configuration file without touching a target");
+  auto* validate =
+      app.add_subcommand("validate", "Check a configuration file without touching a target");
   validate->add_option("-c,--config,config", validate_path, "the file")->required();
 
   std::string init_out;
@@ -290,8 +305,9 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ra);
     if (*validate) {
       Config c = load_config(validate_path);
-      std::cout << validate_path << ": valid (suites " << fmt::format("{}", fmt::join(c.suites, ",")) << ", auth "
-                << c.auth.mode << ")" << std::endl;
+      std::cout << validate_path << ": valid (suites "
+                << fmt::format("{}", fmt::join(c.suites, ",")) << ", auth " << c.auth.mode << ")"
+                << std::endl;
       return 0;
     }
     if (*init) {

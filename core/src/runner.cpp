@@ -36,7 +36,8 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (r.skipped()) return;
     if (r.failed()) {
-      std::string where = r.file_name() ? std::string(r.file_name()) + ":" + std::to_string(r.line_number()) : "";
+      std::string where =
+          r.file_name() ? std::string(r.file_name()) + ":" + std::to_string(r.line_number()) : "";
       std::string msg = r.message();
       if (msg.rfind("Failed\n", 0) == 0) msg = msg.substr(7);  // FAIL()'s preamble
       failures_.push_back({msg, where});
@@ -55,12 +56,14 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
     res.owasp = rec.owasp;
     res.properties = std::move(rec.properties);
     res.evidence = std::move(rec.evidence);
-    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    res.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto* result = info.result();
     if (result->Skipped()) {
       res.status = CheckStatus::Skipped;
       for (int i = 0; i < result->total_part_count(); ++i)
-        if (result->GetTestPartResult(i).skipped()) res.message = result->GetTestPartResult(i).message();
+        if (result->GetTestPartResult(i).skipped())
+          res.message = result->GetTestPartResult(i).message();
       if (res.message.empty()) res.message = "skipped";
     } else if (result->Failed()) {
       if (rec.rate_limited) {
@@ -74,7 +77,8 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
       }
     }
     // Messages are the first line; the full text stays in detail.
-    if (auto nl = res.message.find('\n'); nl != std::string::npos && res.status == CheckStatus::Failed)
+    if (auto nl = res.message.find('\n');
+        nl != std::string::npos && res.status == CheckStatus::Failed)
       res.message = res.message.substr(0, nl);
     print(res);
     results.push_back(std::move(res));
@@ -84,7 +88,9 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
 
  private:
   void print(const CheckResult& r) {
-    const char* tag = r.status == CheckStatus::Passed ? "PASS" : r.status == CheckStatus::Failed ? "FAIL" : "SKIP";
+    const char* tag = r.status == CheckStatus::Passed   ? "PASS"
+                      : r.status == CheckStatus::Failed ? "FAIL"
+                                                        : "SKIP";
     std::cout << "  " << tag << "  " << r.classname << "." << r.name << " ("
               << static_cast<long>(r.seconds * 1000) << " ms)";
     if (r.status != CheckStatus::Passed) std::cout << "\n        " << redact(r.message);
@@ -103,8 +109,7 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
 std::pair<std::string, std::string> split_suite_name(const std::string& test_suite_name) {
   for (const auto& s : kSuiteNames) {
     std::string prefix = capitalized(s);
-    if (test_suite_name.rfind(prefix, 0) == 0)
-      return {s, test_suite_name.substr(prefix.size())};
+    if (test_suite_name.rfind(prefix, 0) == 0) return {s, test_suite_name.substr(prefix.size())};
   }
   return {"other", test_suite_name};
 }

@@ -14,7 +14,8 @@ TodoApi::TodoApi(RunContext& c, std::string base_url, Identity who)
 std::string TodoApi::expand(const std::string& pattern, const std::string& id) const {
   std::string out = pattern;
   auto put = [&out](const std::string& key, const std::string& value) {
-    for (auto pos = out.find(key); pos != std::string::npos; pos = out.find(key, pos + value.size()))
+    for (auto pos = out.find(key); pos != std::string::npos;
+         pos = out.find(key, pos + value.size()))
       out.replace(pos, key.size(), value);
   };
   put("{user_id}", url_encode_segment(who_.user_id));
@@ -25,11 +26,15 @@ std::string TodoApi::expand(const std::string& pattern, const std::string& id) c
 std::string TodoApi::tasks_url(const std::string& query) const {
   return expand(profile().tasks_path, "") + (query.empty() ? "" : "?" + query);
 }
-std::string TodoApi::task_url(const std::string& id) const { return expand(profile().task_path, id); }
+std::string TodoApi::task_url(const std::string& id) const {
+  return expand(profile().task_path, id);
+}
 std::string TodoApi::complete_url(const std::string& id) const {
   return expand(profile().complete_path, id);
 }
-std::string TodoApi::chat_url() const { return expand(profile().chat_path, ""); }
+std::string TodoApi::chat_url() const {
+  return expand(profile().chat_path, "");
+}
 
 http::Response TodoApi::list(const std::string& query) {
   return c_.send("GET", tasks_url(query), who_.token);
@@ -44,7 +49,9 @@ http::Response TodoApi::create(const json& task) {
   return r;
 }
 
-http::Response TodoApi::get(const std::string& id) { return c_.send("GET", task_url(id), who_.token); }
+http::Response TodoApi::get(const std::string& id) {
+  return c_.send("GET", task_url(id), who_.token);
+}
 http::Response TodoApi::update(const std::string& id, const json& task) {
   return c_.send(profile().update_method, task_url(id), who_.token, task.dump());
 }
@@ -76,7 +83,8 @@ std::optional<json> parse_json(const std::string& body) {
 std::optional<std::string> task_id_of(const json& task, const ProfileConfig& p) {
   if (!task.is_object() || !task.contains("id")) return std::nullopt;
   const auto& v = task["id"];
-  static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  static const std::regex uuid(
+      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
   if (v.is_number_integer()) {
     if (p.task_id_format == "uuid") return std::nullopt;
     return std::to_string(v.get<long long>());

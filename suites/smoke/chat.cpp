@@ -28,10 +28,13 @@ TEST_F(SmokeChat, AddTaskByNaturalLanguage) {
     message += " " + marker;
 
   auto r = a.chat({{"message", message}});
-  KGATE_REQUIRE(r.status == 200) << "POST " << a.chat_url() << " answered " << r.status << ": " << excerpt(r.body);
+  KGATE_REQUIRE(r.status == 200) << "POST " << a.chat_url() << " answered " << r.status << ": "
+                                 << excerpt(r.body);
   auto doc = parse_json(r.body);
-  KGATE_REQUIRE(doc && doc->is_object()) << "the chat answer is not a JSON object: " << excerpt(r.body);
-  KGATE_EXPECT(doc->contains("conversation_id")) << "the chat answer has no conversation_id: " << excerpt(r.body);
+  KGATE_REQUIRE(doc && doc->is_object())
+      << "the chat answer is not a JSON object: " << excerpt(r.body);
+  KGATE_EXPECT(doc->contains("conversation_id"))
+      << "the chat answer has no conversation_id: " << excerpt(r.body);
   KGATE_EXPECT(doc->contains("response") && (*doc)["response"].is_string())
       << "the chat answer has no text 'response': " << excerpt(r.body);
 
@@ -43,16 +46,20 @@ TEST_F(SmokeChat, AddTaskByNaturalLanguage) {
   KGATE_REQUIRE(list) << "the task list is not a list: " << excerpt(r.body);
   std::optional<std::string> found;
   for (const auto& t : *list)
-    if (t.is_object() && lower(t.value("title", "")).find(marker) != std::string::npos) found = task_id_of(t, p);
+    if (t.is_object() && lower(t.value("title", "")).find(marker) != std::string::npos)
+      found = task_id_of(t, p);
   if (found) a.delete_after_check(*found);
   KGATE_REQUIRE(found) << "after \"" << message << "\" no task titled like '" << marker
-                       << "' is in the list; the chat answered: " << excerpt((*doc).value("response", ""));
+                       << "' is in the list; the chat answered: "
+                       << excerpt((*doc).value("response", ""));
 
   // The conversation continues under the same id.
   if (doc->contains("conversation_id")) {
-    auto follow = a.chat({{"conversation_id", (*doc)["conversation_id"]}, {"message", "Show me all my tasks"}});
-    KGATE_REQUIRE(follow.status == 200) << "a follow-up message in conversation " << (*doc)["conversation_id"].dump()
-                                        << " answered " << follow.status << ": " << excerpt(follow.body);
+    auto follow = a.chat(
+        {{"conversation_id", (*doc)["conversation_id"]}, {"message", "Show me all my tasks"}});
+    KGATE_REQUIRE(follow.status == 200)
+        << "a follow-up message in conversation " << (*doc)["conversation_id"].dump()
+        << " answered " << follow.status << ": " << excerpt(follow.body);
     auto f = parse_json(follow.body);
     KGATE_EXPECT(f && f->value("conversation_id", json()) == (*doc)["conversation_id"])
         << "the follow-up answered another conversation id: " << excerpt(follow.body);

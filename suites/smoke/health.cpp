@@ -12,8 +12,8 @@ class SmokeHealth : public Check {
     auto r = c().send("GET", url, "");
     property("status", std::to_string(r.status));
     property("latency_ms", static_cast<double>(r.elapsed.count()) / 1000.0);
-    KGATE_REQUIRE(r.status == 200) << "GET " << url << " answered " << r.status << ", expected 200: "
-                                   << excerpt(r.body);
+    KGATE_REQUIRE(r.status == 200)
+        << "GET " << url << " answered " << r.status << ", expected 200: " << excerpt(r.body);
     auto doc = parse_json(r.body);
     KGATE_REQUIRE(doc && doc->is_object())
         << "GET " << url << " did not answer a JSON object: " << excerpt(r.body);
@@ -23,7 +23,8 @@ class SmokeHealth : public Check {
         << "GET " << url << " answered no string field '" << p.health_status_field
         << "': " << excerpt(r.body);
     std::string status = it->get<std::string>();
-    bool ok = std::find(p.health_ok_values.begin(), p.health_ok_values.end(), status) != p.health_ok_values.end();
+    bool ok = std::find(p.health_ok_values.begin(), p.health_ok_values.end(), status) !=
+              p.health_ok_values.end();
     KGATE_REQUIRE(ok) << "GET " << url << " says " << p.health_status_field << "='" << status
                       << "', not one of the healthy values (profile.health_ok_values)";
   }
@@ -36,13 +37,15 @@ TEST_F(SmokeHealth, BackendHealth) {
 
 TEST_F(SmokeHealth, FrontendHealth) {
   title("The frontend's health endpoint answers 200 and a healthy status");
-  if (config().target.frontend.empty()) GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+  if (config().target.frontend.empty())
+    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
   expect_healthy(join_url(config().target.frontend, config().profile.frontend_health_path));
 }
 
 TEST_F(SmokeHealth, FrontendPage) {
   title("The frontend serves its HTML page");
-  if (config().target.frontend.empty()) GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+  if (config().target.frontend.empty())
+    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
   std::string url = join_url(config().target.frontend, config().profile.frontend_page_path);
   auto r = c().send({"GET", url, {{"Accept", "text/html"}}, {}});
   KGATE_REQUIRE(r.status == 200) << "GET " << url << " answered " << r.status << ", expected 200";
@@ -62,10 +65,12 @@ TEST_F(SmokeHealth, HealthReflectsService) {
   KGATE_IDENTITY(alice, "alice");
   std::string url = join_url(config().target.backend, config().profile.health_path);
   auto h = c().send("GET", url, "");
-  if (h.status != 200) GTEST_SKIP() << "backend health is not 200 (" << h.status << "); BackendHealth reports it";
+  if (h.status != 200)
+    GTEST_SKIP() << "backend health is not 200 (" << h.status << "); BackendHealth reports it";
   auto r = api(alice).list();
-  KGATE_REQUIRE(r.status < 500) << "health says healthy, but GET " << api(alice).tasks_url() << " answered "
-                                << r.status << ": the health endpoint does not reflect the service ("
+  KGATE_REQUIRE(r.status < 500) << "health says healthy, but GET " << api(alice).tasks_url()
+                                << " answered " << r.status
+                                << ": the health endpoint does not reflect the service ("
                                 << excerpt(r.body) << ")";
   KGATE_REQUIRE(r.status == 200) << "GET " << api(alice).tasks_url() << " answered " << r.status
                                  << " for a valid identity: " << excerpt(r.body);

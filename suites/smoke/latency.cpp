@@ -23,7 +23,8 @@ TEST_F(SmokeLatency, EveryCallWithinBudget) {
     double worst_ms = 0;
     int worst_status = 0;
   };
-  std::vector<Call> calls{{"GET health"}, {"GET tasks"}, {"POST task"}, {"GET task"}, {"DELETE task"}};
+  std::vector<Call> calls{
+      {"GET health"}, {"GET tasks"}, {"POST task"}, {"GET task"}, {"DELETE task"}};
   auto note = [](Call& call, const http::Response& r) {
     double ms = static_cast<double>(r.elapsed.count()) / 1000.0;
     if (ms >= call.worst_ms) {
@@ -46,7 +47,8 @@ TEST_F(SmokeLatency, EveryCallWithinBudget) {
   for (const auto& call : calls) {
     property(call.name + " worst_ms", call.worst_ms);
     if (call.worst_ms > budget_ms)
-      over += (over.empty() ? "" : ", ") + call.name + " took " + std::to_string(static_cast<long>(call.worst_ms)) + " ms";
+      over += (over.empty() ? "" : ", ") + call.name + " took " +
+              std::to_string(static_cast<long>(call.worst_ms)) + " ms";
   }
   KGATE_REQUIRE(over.empty()) << over << " (budget " << static_cast<long>(budget_ms)
                               << " ms, suites.smoke.latency_budget)";

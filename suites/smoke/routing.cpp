@@ -12,18 +12,20 @@ class SmokeRouting : public Check {
     KGATE_IDENTITY(alice, "alice");
     auto a = api(alice, base);
     auto r = a.list();
-    KGATE_REQUIRE(r.status == 200) << "GET " << a.tasks_url() << " through the " << what << " answered " << r.status
-                                   << ": /api is not routed to the backend (" << excerpt(r.body) << ")";
+    KGATE_REQUIRE(r.status == 200)
+        << "GET " << a.tasks_url() << " through the " << what << " answered " << r.status
+        << ": /api is not routed to the backend (" << excerpt(r.body) << ")";
     auto body = parse_json(r.body);
     KGATE_REQUIRE(body && task_list_of(*body, config().profile))
-        << "GET " << a.tasks_url() << " through the " << what << " answered something else than the task list: "
-        << excerpt(r.body);
+        << "GET " << a.tasks_url() << " through the " << what
+        << " answered something else than the task list: " << excerpt(r.body);
   }
 };
 
 TEST_F(SmokeRouting, FrontendRoutesApi) {
   title("The frontend forwards /api calls to the backend");
-  if (config().target.frontend.empty()) GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+  if (config().target.frontend.empty())
+    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
   expect_api_routed(config().target.frontend, "frontend");
 }
 

@@ -48,7 +48,8 @@ profile:
 auth:
   mode: mint
   mint: { secret_env: JWT_SECRET, user_claim: user_id, ttl: 5m }
-)", "kgate.yaml");
+)",
+                          "kgate.yaml");
   EXPECT_EQ(c.profile.tasks_path, "/api/tasks");
   EXPECT_EQ(c.profile.create_status, std::vector<int>{200});
   EXPECT_EQ(c.profile.complete_returns, "partial");
@@ -58,21 +59,29 @@ auth:
 
 TEST(Config, UnknownKeyNamesLineColumnAndSuggests) {
   EXPECT_EQ(error_of("target:\n  backend: http://a:1\n  request_timout: 3s\n"),
-            "kgate.yaml:3:3: unknown key 'target.request_timout' (did you mean 'target.request_timeout'?)");
-  EXPECT_EQ(error_of("tagret:\n  backend: http://a:1\n"), "kgate.yaml:1:1: unknown key 'tagret' (did you mean 'target'?)");
+            "kgate.yaml:3:3: unknown key 'target.request_timout' (did you mean "
+            "'target.request_timeout'?)");
+  EXPECT_EQ(error_of("tagret:\n  backend: http://a:1\n"),
+            "kgate.yaml:1:1: unknown key 'tagret' (did you mean 'target'?)");
 }
 
 TEST(Config, BadValuesNameTheKey) {
   EXPECT_EQ(error_of("target:\n  connect_timeout: soon\n"),
-            "kgate.yaml:2:20: key 'target.connect_timeout': expected a duration such as 500ms, 3s or 2m, got 'soon'");
-  EXPECT_NE(error_of("target:\n  backend: ftp://x\n").find("kgate.yaml:2:12: key 'target.backend'"), std::string::npos);
+            "kgate.yaml:2:20: key 'target.connect_timeout': expected a duration such as 500ms, 3s "
+            "or 2m, got 'soon'");
+  EXPECT_NE(error_of("target:\n  backend: ftp://x\n").find("kgate.yaml:2:12: key 'target.backend'"),
+            std::string::npos);
   EXPECT_NE(error_of("auth:\n  mode: mnt\n").find("(did you mean 'mint'?)"), std::string::npos);
-  EXPECT_NE(error_of("profile:\n  create_status: [201, 999]\n").find("'999' is not an HTTP status"), std::string::npos);
-  EXPECT_NE(error_of("profile:\n  tasks_path: api/tasks\n").find("must start with '/'"), std::string::npos);
-  EXPECT_NE(error_of("run:\n  suites: [smoke, secuirty]\n").find("unknown suite 'secuirty' (did you mean 'security'?)"),
+  EXPECT_NE(error_of("profile:\n  create_status: [201, 999]\n").find("'999' is not an HTTP status"),
+            std::string::npos);
+  EXPECT_NE(error_of("profile:\n  tasks_path: api/tasks\n").find("must start with '/'"),
+            std::string::npos);
+  EXPECT_NE(error_of("run:\n  suites: [smoke, secuirty]\n")
+                .find("unknown suite 'secuirty' (did you mean 'security'?)"),
             std::string::npos);
   EXPECT_NE(error_of("auth:\n  mode: tokens\n").find("needs auth.tokens"), std::string::npos);
-  EXPECT_NE(error_of("auth:\n  tokens:\n    - { user_id: a, tokn: x }\n").find("unknown key 'auth.tokens[0].tokn'"),
+  EXPECT_NE(error_of("auth:\n  tokens:\n    - { user_id: a, tokn: x }\n")
+                .find("unknown key 'auth.tokens[0].tokn'"),
             std::string::npos);
 }
 
@@ -82,11 +91,13 @@ TEST(Config, InvalidYamlNamesThePlace) {
 
 TEST(Config, EnvironmentInterpolation) {
   setenv("KGATE_TEST_HOST", "10.0.0.1", 1);
-  Config c = parse_config("target:\n  backend: http://${KGATE_TEST_HOST}:${KGATE_TEST_PORT:-7860}/\n", "k");
+  Config c = parse_config(
+      "target:\n  backend: http://${KGATE_TEST_HOST}:${KGATE_TEST_PORT:-7860}/\n", "k");
   EXPECT_EQ(c.target.backend, "http://10.0.0.1:7860");
-  EXPECT_EQ(error_of("target:\n  backend: ${KGATE_TEST_UNSET_VAR}\n"),
-            "kgate.yaml:2:12: key 'target.backend': environment variable KGATE_TEST_UNSET_VAR is not set "
-            "(use ${KGATE_TEST_UNSET_VAR:-default} for a default)");
+  EXPECT_EQ(
+      error_of("target:\n  backend: ${KGATE_TEST_UNSET_VAR}\n"),
+      "kgate.yaml:2:12: key 'target.backend': environment variable KGATE_TEST_UNSET_VAR is not set "
+      "(use ${KGATE_TEST_UNSET_VAR:-default} for a default)");
   c = parse_config("reports:\n  junit: cost$$1.xml\n", "k");
   EXPECT_EQ(c.reports.junit, "cost$1.xml");
 }

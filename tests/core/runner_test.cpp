@@ -7,7 +7,8 @@ namespace kgate {
 namespace {
 
 TEST(Runner, SuiteAndGroupFromTestSuiteName) {
-  EXPECT_EQ(split_suite_name("SmokeHealth"), (std::pair<std::string, std::string>{"smoke", "Health"}));
+  EXPECT_EQ(split_suite_name("SmokeHealth"),
+            (std::pair<std::string, std::string>{"smoke", "Health"}));
   EXPECT_EQ(split_suite_name("SecurityAuth").first, "security");
   EXPECT_EQ(split_suite_name("Weird").first, "other");
 }

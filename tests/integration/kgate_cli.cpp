@@ -14,7 +14,8 @@ namespace kgate::test {
 namespace fs = std::filesystem;
 
 std::string kgate_binary() {
-  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b) return std::string(b) + "/core/kgate";
+  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
+    return std::string(b) + "/core/kgate";
   return KGATE_BINARY_PATH;  // compiled in, so a test binary also runs by hand
 }
 
@@ -40,7 +41,8 @@ KgateRun run_kgate(const KgateOptions& o) {
   ProcessSpec spec;
   spec.program = kgate_binary();
   spec.args = o.args;
-  if (!o.args.empty() && o.args[0] == "run") spec.args.insert(spec.args.end(), {"--report-dir", run.dir});
+  if (!o.args.empty() && o.args[0] == "run")
+    spec.args.insert(spec.args.end(), {"--report-dir", run.dir});
   spec.env_set = o.env;
   spec.log_path = run.dir + "/console.log";
   auto started = std::chrono::steady_clock::now();
@@ -60,7 +62,8 @@ KgateRun run_kgate(const KgateOptions& o) {
     }
   }
   run.exit_code = *rc;
-  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   run.output = slurp(spec.log_path);
   if (fs::exists(run.dir + "/results.json"))
     run.results = nlohmann::json::parse(slurp(run.dir + "/results.json"), nullptr, false);
@@ -90,7 +93,8 @@ std::vector<std::string> KgateRun::failed() const {
   std::vector<std::string> out;
   if (!results.is_object() || !results.contains("checks")) return out;
   for (const auto& c : results["checks"])
-    if (c.value("status", "") == "failed") out.push_back(c.value("classname", "") + "." + c.value("name", ""));
+    if (c.value("status", "") == "failed")
+      out.push_back(c.value("classname", "") + "." + c.value("name", ""));
   return out;
 }
 

@@ -11,8 +11,8 @@ namespace kgate::test {
 
 struct KgateRun {
   int exit_code = -1;
-  std::string output;  // stdout + stderr
-  std::string dir;     // report directory
+  std::string output;      // stdout + stderr
+  std::string dir;         // report directory
   nlohmann::json results;  // results.json (null when absent)
   std::string junit, html;
   std::chrono::milliseconds took{0};
@@ -28,7 +28,7 @@ struct KgateOptions {
   std::vector<std::string> args;  // after "kgate"
   std::map<std::string, std::string> env;
   std::chrono::seconds timeout{120};
-  std::string interrupt_marker;             // send SIGINT once the output contains this
+  std::string interrupt_marker;  // send SIGINT once the output contains this
 };
 
 // Runs kgate with a fresh report directory appended as --report-dir (for `run`).

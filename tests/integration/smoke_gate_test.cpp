@@ -53,13 +53,15 @@ TEST_F(SmokeGate, PassesOnTheHardenedApp) {
   auto run = kgate();
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_TRUE(run.failed().empty()) << run.output;
-  for (const char* check : {"smoke.Health.BackendHealth", "smoke.Health.FrontendHealth", "smoke.Health.FrontendPage",
-                            "smoke.Health.HealthReflectsService", "smoke.Tasks.FullTaskFlow",
-                            "smoke.Chat.AddTaskByNaturalLanguage", "smoke.Routing.FrontendRoutesApi",
-                            "smoke.Latency.EveryCallWithinBudget"})
+  for (const char* check :
+       {"smoke.Health.BackendHealth", "smoke.Health.FrontendHealth", "smoke.Health.FrontendPage",
+        "smoke.Health.HealthReflectsService", "smoke.Tasks.FullTaskFlow",
+        "smoke.Chat.AddTaskByNaturalLanguage", "smoke.Routing.FrontendRoutesApi",
+        "smoke.Latency.EveryCallWithinBudget"})
     EXPECT_EQ(run.status_of(check), "passed") << check << ": " << run.message_of(check);
   EXPECT_EQ(run.status_of("smoke.Routing.IngressRoutesApiAndPage"), "skipped");
-  EXPECT_NE(run.message_of("smoke.Routing.IngressRoutesApiAndPage").find("target.ingress"), std::string::npos);
+  EXPECT_NE(run.message_of("smoke.Routing.IngressRoutesApiAndPage").find("target.ingress"),
+            std::string::npos);
   EXPECT_EQ(run.results.value("verdict", ""), "PASS");
   EXPECT_NE(run.output.find("verdict: PASS (exit 0)"), std::string::npos) << run.output;
 }
@@ -70,7 +72,8 @@ TEST_F(SmokeGate, IngressRoutesApiAndPage) {
   auto run = kgate({"--ingress", web_->url(), "--tags", "routing"});
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.status_of("smoke.Routing.IngressRoutesApiAndPage"), "passed") << run.output;
-  EXPECT_EQ(run.status_of("smoke.Health.BackendHealth"), "absent") << "--tags routing selects only routing checks";
+  EXPECT_EQ(run.status_of("smoke.Health.BackendHealth"), "absent")
+      << "--tags routing selects only routing checks";
 }
 
 struct FaultCase {
@@ -88,7 +91,8 @@ TEST_P(SmokeFaults, TheMatchingCheckFailsAndSaysWhy) {
   std::map<std::string, std::string> env{{"TODO_FAULT_SLOW_MS", "300"}};
   start_app(std::string(f.role) == "api" ? fault : std::vector<std::string>{},
             std::string(f.role) == "web" ? fault : std::vector<std::string>{}, env);
-  std::string budget_cfg = write_temp_file("kgate.yaml", "suites:\n  smoke:\n    latency_budget: 200ms\n");
+  std::string budget_cfg =
+      write_temp_file("kgate.yaml", "suites:\n  smoke:\n    latency_budget: 200ms\n");
   auto run = kgate({"--config", budget_cfg});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_EQ(run.status_of(f.check), "failed") << run.output;
@@ -99,15 +103,17 @@ TEST_P(SmokeFaults, TheMatchingCheckFailsAndSaysWhy) {
 
 INSTANTIATE_TEST_SUITE_P(
     EachSmokeCheck, SmokeFaults,
-    ::testing::Values(FaultCase{"bad-health-body", "api", "smoke.Health.BackendHealth", "status='starting'"},
-                      FaultCase{"bad-health-body", "web", "smoke.Health.FrontendHealth", "status='starting'"},
-                      FaultCase{"broken-page", "web", "smoke.Health.FrontendPage", "answered 500"},
-                      FaultCase{"lying-health", "api", "smoke.Health.HealthReflectsService",
-                                "does not reflect the service"},
-                      FaultCase{"broken-toggle", "api", "smoke.Tasks.FullTaskFlow", "step 'complete'"},
-                      FaultCase{"chat-no-tool", "api", "smoke.Chat.AddTaskByNaturalLanguage", "no task titled"},
-                      FaultCase{"no-proxy", "web", "smoke.Routing.FrontendRoutesApi", "not routed to the backend"},
-                      FaultCase{"slow", "api", "smoke.Latency.EveryCallWithinBudget", "budget 200 ms"}),
+    ::testing::Values(
+        FaultCase{"bad-health-body", "api", "smoke.Health.BackendHealth", "status='starting'"},
+        FaultCase{"bad-health-body", "web", "smoke.Health.FrontendHealth", "status='starting'"},
+        FaultCase{"broken-page", "web", "smoke.Health.FrontendPage", "answered 500"},
+        FaultCase{"lying-health", "api", "smoke.Health.HealthReflectsService",
+                  "does not reflect the service"},
+        FaultCase{"broken-toggle", "api", "smoke.Tasks.FullTaskFlow", "step 'complete'"},
+        FaultCase{"chat-no-tool", "api", "smoke.Chat.AddTaskByNaturalLanguage", "no task titled"},
+        FaultCase{"no-proxy", "web", "smoke.Routing.FrontendRoutesApi",
+                  "not routed to the backend"},
+        FaultCase{"slow", "api", "smoke.Latency.EveryCallWithinBudget", "budget 200 ms"}),
     [](const auto& param_info) {
       std::string n = std::string(param_info.param.role) + "_" + param_info.param.fault;
       for (auto& ch : n)
@@ -120,8 +126,11 @@ TEST_F(SmokeGate, NoSecretOrTokenInAnyOutput) {
   auto run = kgate({"--verbose"});
   ASSERT_EQ(run.exit_code, 1) << run.output;
   std::regex jwt_like("eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.");
-  for (const auto& [name, text] : std::map<std::string, std::string>{
-           {"console", run.output}, {"junit", run.junit}, {"html", run.html}, {"json", run.results.dump()}}) {
+  for (const auto& [name, text] :
+       std::map<std::string, std::string>{{"console", run.output},
+                                          {"junit", run.junit},
+                                          {"html", run.html},
+                                          {"json", run.results.dump()}}) {
     EXPECT_FALSE(text.empty()) << name;
     EXPECT_EQ(text.find(kSecret), std::string::npos) << "the JWT secret leaked into " << name;
     EXPECT_FALSE(std::regex_search(text, jwt_like)) << "a token leaked into " << name;
@@ -131,14 +140,20 @@ TEST_F(SmokeGate, NoSecretOrTokenInAnyOutput) {
 TEST_F(SmokeGate, DeletesWhatItCreatedEvenWhenACheckFailsMidway) {
   start_app({"broken-toggle"});
   // Fixed identities, so the test can look at their tasks afterwards.
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   std::string token = jwt::sign_hs256({{"sub", "kgate-it-owner"}, {"exp", now + 600}}, kSecret);
-  std::string cfg = write_temp_file("kgate.yaml", "auth:\n  mode: tokens\n  tokens:\n    - { user_id: kgate-it-owner, token: \"" +
-                                                      token + "\" }\n");
+  std::string cfg = write_temp_file(
+      "kgate.yaml", "auth:\n  mode: tokens\n  tokens:\n    - { user_id: kgate-it-owner, token: \"" +
+                        token + "\" }\n");
   auto run = kgate({"--config", cfg});
   ASSERT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "failed") << run.output;
   http::Client client;
-  auto r = client.send({"GET", api_->url() + "/api/kgate-it-owner/tasks", {{"Authorization", "Bearer " + token}}, {}});
+  auto r = client.send({"GET",
+                        api_->url() + "/api/kgate-it-owner/tasks",
+                        {{"Authorization", "Bearer " + token}},
+                        {}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "[]") << "kgate left tasks behind";
 }
@@ -149,11 +164,14 @@ TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
   EXPECT_LT(run.took, std::chrono::seconds(10));
   EXPECT_NE(run.output.find("http://127.0.0.1:9/health"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("Connection refused"), std::string::npos) << run.output;
-  EXPECT_EQ(run.results.value("verdict", ""), "ERROR") << "reports are written for an unreachable target too";
+  EXPECT_EQ(run.results.value("verdict", ""), "ERROR")
+      << "reports are written for an unreachable target too";
 }
 
 TEST(KgateCli, ConfigErrorExits2NamingFileLineColumn) {
-  std::string cfg = write_temp_file("kgate.yaml", "target:\n  backend: http://127.0.0.1:1\nsuites:\n  smoke:\n    latency_budjet: 1s\n");
+  std::string cfg = write_temp_file(
+      "kgate.yaml",
+      "target:\n  backend: http://127.0.0.1:1\nsuites:\n  smoke:\n    latency_budjet: 1s\n");
   auto run = run_kgate(std::vector<std::string>{"run", "--config", cfg});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.output.find(cfg + ":5:5: unknown key 'suites.smoke.latency_budjet' (did you mean "
@@ -214,11 +232,111 @@ TEST(KgateAuth, BetterAuthModeSignsInThroughTheFrontend) {
   TodoApp web(w);
   std::string cfg = write_temp_file("kgate.yaml", "auth:\n  mode: better-auth\n");
   KgateOptions o;
-  o.args = {"run", "--config", cfg, "--target", api.url(), "--frontend", web.url(), "--suites", "smoke"};
+  o.args = {"run",        "--config", cfg,        "--target", api.url(),
+            "--frontend", web.url(),  "--suites", "smoke"};
   auto run = run_kgate(o);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
   EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "passed") << run.output;
 }
 
+}  // namespace kgate::test
+
+namespace kgate::test {
+namespace {
+
+// An app with its own accounts (FastAPI's OAuth2 password flow): kgate registers fresh
+// identities, logs in, reads the token from the configured JSON path and takes the user id
+// from the answer. It is never given the secret.
+TEST(KgateAuth, LoginModeRegistersAndLogsInThroughTheApi) {
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  TodoApp api(a);
+  std::string cfg = write_temp_file("kgate.yaml",
+                                    "auth:\n"
+                                    "  mode: login\n"
+                                    "  login:\n"
+                                    "    register_path: /api/auth/register\n"
+                                    "    login_path: /api/auth/login\n"
+                                    "    token_json_path: access_token\n"
+                                    "    user_id_json_path: user.id\n");
+  KgateOptions o;
+  o.args = {"run", "--config", cfg, "--target", api.url(), "--suites", "smoke"};
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
+  EXPECT_NE(run.output.find("log in at /api/auth/login"), std::string::npos) << run.output;
+}
+
+TEST(KgateAuth, LoginModeWithAWrongTokenPathSaysWhereItLooked) {
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  TodoApp api(a);
+  std::string cfg = write_temp_file("kgate.yaml",
+                                    "auth:\n  mode: login\n  login:\n"
+                                    "    register_path: /api/auth/register\n"
+                                    "    token_json_path: data.token\n");
+  KgateOptions o;
+  o.args = {"run", "--config", cfg, "--target", api.url(), "--suites", "smoke", "--tags", "tasks"};
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "skipped") << run.output;
+  EXPECT_NE(run.message_of("smoke.Tasks.FullTaskFlow").find("no token at 'data.token'"),
+            std::string::npos)
+      << run.message_of("smoke.Tasks.FullTaskFlow");
+}
+
+// The app limits chat: every other call answers 429 Retry-After: 1. kgate waits as asked and
+// the check passes on the retry, with the 429 kept as evidence.
+TEST_F(SmokeGate, RateLimitIsHonouredAndRetried) {
+  start_app({"rate-limit"});
+  auto run = kgate({"--tags", "chat"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "passed") << run.output;
+  bool saw_429 = false;
+  for (const auto& e :
+       run.check("smoke.Chat.AddTaskByNaturalLanguage").value("evidence", nlohmann::json::array()))
+    saw_429 = saw_429 || (e.value("status", 0) == 429 &&
+                          e.value("note", "").find("rate limited") != std::string::npos);
+  EXPECT_TRUE(saw_429) << run.check("smoke.Chat.AddTaskByNaturalLanguage").dump(2);
+}
+
+// Past the retry budget, rate limiting is reported as such: skipped with the reason, not failed.
+TEST_F(SmokeGate, PersistentRateLimitIsReportedAsSkippedNotFailed) {
+  start_app({"rate-limit"});
+  std::string cfg = write_temp_file("kgate.yaml", "auth:\n  rate_limit_retries: 0\n");
+  auto run = kgate({"--config", cfg, "--tags", "chat"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "skipped") << run.output;
+  EXPECT_NE(run.message_of("smoke.Chat.AddTaskByNaturalLanguage").find("rate-limited POST"),
+            std::string::npos)
+      << run.message_of("smoke.Chat.AddTaskByNaturalLanguage");
+}
+
+}  // namespace
+}  // namespace kgate::test
+
+namespace kgate::test {
+namespace {
+
+// Without the secret, checks that need an identity are skipped: fine for a developer, not for
+// a release gate that must not pass on what it never checked.
+TEST_F(SmokeGate, FailOnSkipTurnsUncheckedIntoAFailedGate) {
+  start_app();
+  KgateOptions o;
+  o.args = {"run", "--target", api_->url(), "--suites", "smoke", "--tags", "tasks"};
+  auto lenient = run_kgate(o);
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.output;
+  EXPECT_EQ(lenient.status_of("smoke.Tasks.FullTaskFlow"), "skipped");
+  o.args.push_back("--fail-on-skip");
+  auto strict = run_kgate(o);
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_EQ(strict.status_of("smoke.Tasks.FullTaskFlow"), "failed");
+  EXPECT_NE(strict.message_of("smoke.Tasks.FullTaskFlow").find("BETTER_AUTH_SECRET"),
+            std::string::npos)
+      << strict.message_of("smoke.Tasks.FullTaskFlow");
+}
+
+}  // namespace
 }  // namespace kgate::test

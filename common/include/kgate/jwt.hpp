@@ -32,14 +32,15 @@ struct Ed25519Key {
   std::string private_raw;  // 32 bytes
   std::string public_raw;   // 32 bytes
   static Ed25519Key generate(std::string kid);
-  nlohmann::json public_jwk() const;  // {"kty":"OKP","crv":"Ed25519","x":...,"kid":...,"alg":"EdDSA"}
+  nlohmann::json public_jwk()
+      const;  // {"kty":"OKP","crv":"Ed25519","x":...,"kid":...,"alg":"EdDSA"}
 };
 std::string sign_eddsa(const nlohmann::json& payload, const Ed25519Key& key);
 
 struct VerifyOptions {
-  std::string hs256_secret;                      // accept HS256 with this secret when non-empty
+  std::string hs256_secret;                        // accept HS256 with this secret when non-empty
   nlohmann::json jwks = nlohmann::json::object();  // accept EdDSA keys from this set {"keys":[...]}
-  bool allow_alg_none = false;                   // a deliberate fault only; never in real use
+  bool allow_alg_none = false;                     // a deliberate fault only; never in real use
   std::chrono::seconds leeway{0};
   std::optional<std::chrono::system_clock::time_point> now;  // for tests
 };

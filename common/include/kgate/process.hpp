@@ -32,7 +32,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   int pid() const { return pid_; }
-  bool running();  // reaps if it has exited
+  bool running();                                             // reaps if it has exited
   std::optional<int> exit_status() const { return status_; }  // exit code, or 128+signal
   // Sends sig, waits up to grace, then SIGKILL. Returns the exit status.
   int stop(int sig = 15, std::chrono::milliseconds grace = std::chrono::seconds(10));

@@ -14,8 +14,8 @@ struct Url {
   // Throws std::invalid_argument naming the URL and what is wrong with it.
   static Url parse(std::string_view text);
   bool tls() const { return scheme == "https"; }
-  std::string origin() const;                      // scheme://host[:port]
-  std::string host_header() const;                 // host[:port] as sent in Host
+  std::string origin() const;       // scheme://host[:port]
+  std::string host_header() const;  // host[:port] as sent in Host
   std::string str() const { return origin() + target; }
   Url with_target(std::string_view new_target) const;
 };

@@ -36,12 +36,12 @@ int note_interrupt();
 
 // Fail with exactly the message streamed after them (no GoogleTest preamble), so reports show
 // what was wrong in the check's own words: KGATE_REQUIRE(r.status == 200) << "GET ... answered ";
-#define KGATE_REQUIRE(cond)  \
-  switch (0)                 \
-  case 0:                    \
-  default:                   \
-    if (cond) {              \
-    } else                   \
+#define KGATE_REQUIRE(cond) \
+  switch (0)                \
+  case 0:                   \
+  default:                  \
+    if (cond) {             \
+    } else                  \
       return GTEST_MESSAGE_("", ::testing::TestPartResult::kFatalFailure)
 #define KGATE_EXPECT(cond) \
   switch (0)               \
@@ -52,11 +52,11 @@ int note_interrupt();
       GTEST_MESSAGE_("", ::testing::TestPartResult::kNonFatalFailure)
 
 // Acquires identity `label` into `var`, or skips the check saying why it cannot.
-#define KGATE_IDENTITY(var, label)                                         \
-  const ::kgate::Identity* var##_ptr = nullptr;                            \
-  try {                                                                    \
-    var##_ptr = &::kgate::ctx().identity(label);                           \
-  } catch (const ::kgate::IdentityUnavailable& e) {                        \
+#define KGATE_IDENTITY(var, label)                                            \
+  const ::kgate::Identity* var##_ptr = nullptr;                               \
+  try {                                                                       \
+    var##_ptr = &::kgate::ctx().identity(label);                              \
+  } catch (const ::kgate::IdentityUnavailable& e) {                           \
     GTEST_SKIP() << "identity '" << (label) << "' unavailable: " << e.what(); \
-  }                                                                        \
+  }                                                                           \
   const ::kgate::Identity& var = *var##_ptr

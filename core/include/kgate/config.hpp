@@ -58,7 +58,7 @@ struct MintConfig {
   std::string audience;
 };
 
-struct LoginConfig {  // the app's own register/login endpoints
+struct LoginConfig {             // the app's own register/login endpoints
   std::string base = "backend";  // backend | frontend | ingress
   std::string register_path;     // optional
   std::string login_path = "/api/auth/login";
@@ -118,6 +118,7 @@ struct Config {
   SuiteToggle security, resilience, load;
   ReportsConfig reports;
   std::vector<std::string> suites{"smoke"};  // default selection for `kgate run`
+  bool fail_on_skip = false;                 // a skipped check fails the gate
 };
 
 // Loads and validates. Throws ConfigError naming file:line:column and the key.

@@ -15,7 +15,8 @@ enum ExitCode : int {
 };
 
 // Sets run.verdict and run.exit_code from the checks and run.aborted.
-void decide(RunResult& run);
+// Sets verdict and exit code. With fail_on_skip, skipped checks fail the gate.
+void decide(RunResult& run, bool fail_on_skip = false);
 void print_summary(const RunResult& run, std::ostream& out, bool color);
 
 }  // namespace kgate

@@ -13,7 +13,7 @@ struct Evidence {
   int status = 0;                // 0 when there was no answer
   std::string response_excerpt;  // the body, shortened
   double elapsed_ms = 0;
-  std::string note;              // e.g. the transport error, or "rate limited (429)"
+  std::string note;  // e.g. the transport error, or "rate limited (429)"
 };
 
 struct Property {
@@ -31,20 +31,20 @@ struct CheckResult {
   std::string title;      // human sentence: "Backend /health answers 200 healthy"
   CheckStatus status = CheckStatus::Passed;
   double seconds = 0;
-  std::string message;  // failure summary or skip reason
-  std::string detail;   // every failure with file:line
-  std::string severity;  // optional: "critical", "high", ... (security)
-  std::string owasp;     // optional: "API1:2023"
+  std::string message;               // failure summary or skip reason
+  std::string detail;                // every failure with file:line
+  std::string severity;              // optional: "critical", "high", ... (security)
+  std::string owasp;                 // optional: "API1:2023"
   std::vector<Property> properties;  // measured values and thresholds
   std::vector<Evidence> evidence;
 };
 
 struct RunResult {
   std::string tool_version;
-  std::string target;       // backend URL the run was against
-  std::string started_at;   // ISO 8601 UTC
+  std::string target;      // backend URL the run was against
+  std::string started_at;  // ISO 8601 UTC
   double duration_seconds = 0;
-  bool aborted = false;     // interrupted: results are partial
+  bool aborted = false;  // interrupted: results are partial
   std::string abort_reason;
   std::vector<std::string> suites;  // suites selected for the run
   std::vector<CheckResult> checks;
