@@ -40,6 +40,22 @@ Response not_found() {
   return detail_response(404, "Not Found");
 }
 
+// The lax-token-source fault: a token from wherever a client might have put it.
+std::optional<std::string> token_from_anywhere(const Request& request) {
+  if (auto t = bearer_token(request)) return t;
+  for (const char* name : {"access_token", "token"}) {
+    if (auto t = query_param(request.query, name); t && !t->empty()) return t;
+  }
+  if (auto h = request.header("X-Access-Token"); h && !h->empty()) return std::string(*h);
+  if (auto h = request.header("Authorization")) {
+    std::string_view v = *h;
+    auto space = v.rfind(' ');
+    if (space != std::string_view::npos) v = v.substr(space + 1);
+    if (!v.empty()) return std::string(v);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ApiRouter::ApiRouter(Storage& storage, TokenVerifier& verifier, const Policy& policy,
@@ -125,7 +141,8 @@ Response ApiRouter::route(const Request& request) {
   }
 
   // Authentication: the token's subject must be the URL's user.
-  auto token = bearer_token(request);
+  auto token =
+      policy_.has(Fault::LaxTokenSource) ? token_from_anywhere(request) : bearer_token(request);
   AuthResult auth;
   if (token) auth = verifier_.verify(*token);
   if (!auth.ok) {
@@ -194,7 +211,13 @@ Response ApiRouter::tasks_collection(const Request& request, const std::string& 
   auto input = validate_new_task(std::get<json>(body), !policy_.has(Fault::NoValidation));
   if (auto* errors = std::get_if<ValidationErrors>(&input))
     return validation_response(*errors, policy_);
-  auto task = storage_.create_task(user, std::get<NewTask>(input));
+  std::string owner = user;
+  if (policy_.has(Fault::MassAssignment)) {
+    // The fault: the request model binds every field, the owner included.
+    const auto& raw = std::get<json>(body);
+    if (raw.contains("user_id") && raw["user_id"].is_string()) owner = raw["user_id"];
+  }
+  auto task = storage_.create_task(owner, std::get<NewTask>(input));
   auto r = json_response(201, task_json(task));
   r.set_header("Location",
                "/api/" + kgate::url_encode_segment(user) + "/tasks/" + std::to_string(task.id));

@@ -53,8 +53,9 @@ void write_port_file(const std::string& path, unsigned short port) {
   std::filesystem::rename(tmp, path);
 }
 
-int serve_role(const Config& config, Handler& handler, Lifecycle& lifecycle) {
+int serve_role(const Config& config, const Policy& policy, Handler& handler, Lifecycle& lifecycle) {
   ServerOptions options;
+  if (policy.has(Fault::NoBodyLimit)) options.body_limit = std::size_t{64} << 20;
   options.bind = config.bind;
   options.port = config.port;
   options.io_threads = config.threads;
@@ -98,13 +99,16 @@ int run_api(const Config& config, const Policy& policy) {
   if (policy.has(Fault::LyingHealth)) storage = make_failing_storage(std::move(storage));
   spdlog::info("storage: {}", storage->kind());
 
-  TokenVerifier verifier(AuthOptions{config.secret, config.jwks_url, policy.has(Fault::AlgNone)});
+  if (policy.has(Fault::SqlInjection)) storage->enable_sql_injection_fault();
+  TokenVerifier verifier(AuthOptions{config.secret, config.jwks_url, policy.has(Fault::AlgNone),
+                                     policy.has(Fault::NoSignatureCheck),
+                                     policy.has(Fault::NoExpiryCheck)});
   Lifecycle lifecycle;
   // Own accounts only where the api signs its own tokens (HS256); a JWKS api trusts the frontend.
   std::unique_ptr<BetterAuth> accounts;
   if (!config.secret.empty()) accounts = std::make_unique<BetterAuth>();
   ApiRouter router(*storage, verifier, policy, lifecycle, accounts.get(), config.secret);
-  return serve_role(config, router, lifecycle);
+  return serve_role(config, policy, router, lifecycle);
 }
 
 int run_web(const Config& config, const Policy& policy) {
@@ -121,7 +125,7 @@ int run_web(const Config& config, const Policy& policy) {
   BetterAuth auth;
   Lifecycle lifecycle;
   WebRouter router(policy, auth, config.backend_url);
-  return serve_role(config, router, lifecycle);
+  return serve_role(config, policy, router, lifecycle);
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ TokenVerifier::TokenVerifier(AuthOptions options) : options_(std::move(options))
   auto base = std::make_shared<kgate::jwt::VerifyOptions>();
   base->hs256_secret = options_.hs256_secret;
   base->allow_alg_none = options_.allow_alg_none;
+  // No-expiry-check: a leeway of ten years makes exp and nbf meaningless.
+  if (options_.ignore_time) base->leeway = std::chrono::hours(24 * 365 * 10);
   current_.store(std::move(base));
 }
 
@@ -85,7 +87,19 @@ AuthResult TokenVerifier::verify(std::string_view token) {
     }
   }
   auto options = snapshot();
-  auto verified = kgate::jwt::verify(token, *options);
+  kgate::jwt::Verified verified;
+  if (options_.skip_signature) {
+    // The fault: decode and trust whatever the payload says, as apps that call
+    // jwt.decode(token, options={"verify_signature": False}) do.
+    try {
+      verified.payload = kgate::jwt::decode(token).payload;
+      verified.ok = verified.payload.is_object();
+    } catch (const std::exception& e) {
+      verified.error = e.what();
+    }
+  } else {
+    verified = kgate::jwt::verify(token, *options);
+  }
   if (!verified.ok) {
     result.error = verified.error;
     return result;

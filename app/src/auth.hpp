@@ -17,6 +17,8 @@ struct AuthOptions {
   std::string hs256_secret;
   std::string jwks_url;
   bool allow_alg_none = false;  // the alg-none fault
+  bool skip_signature = false;  // the no-signature-check fault
+  bool ignore_time = false;     // the no-expiry-check fault
 };
 
 struct AuthResult {

@@ -22,8 +22,14 @@ const std::vector<std::string_view>& fault_names() {
                                                       "broken-page",
                                                       "no-validation",
                                                       "crash-on-bad-json",
-                                                      "rate-limit"};
-  static_assert(static_cast<int>(Fault::Count_) == 17, "keep fault_names() in step with Fault");
+                                                      "rate-limit",
+                                                      "no-signature-check",
+                                                      "no-expiry-check",
+                                                      "lax-token-source",
+                                                      "mass-assignment",
+                                                      "no-body-limit",
+                                                      "sql-injection"};
+  static_assert(static_cast<int>(Fault::Count_) == 23, "keep fault_names() in step with Fault");
   return names;
 }
 

@@ -24,6 +24,13 @@
 // | no-validation       | api  | title/description length limits are not enforced               |
 // | crash-on-bad-json   | api  | malformed JSON bodies answer 500 instead of 422                |
 // | rate-limit          | api  | every other POST .../chat answers 429 with Retry-After: 1      |
+// | no-signature-check  | api  | token signatures are not verified (any key, any bytes)         |
+// | no-expiry-check     | api  | exp and nbf are ignored                                        |
+// | lax-token-source    | api  | tokens also taken from ?access_token=, X-Access-Token and any  |
+// |                     |      | Authorization scheme                                           |
+// | mass-assignment     | api  | POST .../tasks honours a user_id in the body as the owner      |
+// | no-body-limit       | both | request bodies up to 64 MiB are read (the limit is 1 MiB)      |
+// | sql-injection       | api  | SQLite only: the task title is pasted into the INSERT's SQL    |
 // clang-format on
 #include <bitset>
 #include <chrono>
@@ -51,6 +58,12 @@ enum class Fault {
   NoValidation,
   CrashOnBadJson,
   RateLimit,
+  NoSignatureCheck,
+  NoExpiryCheck,
+  LaxTokenSource,
+  MassAssignment,
+  NoBodyLimit,
+  SqlInjection,
   Count_
 };
 

@@ -72,6 +72,8 @@ class SqliteStorage final : public Storage {
     exec_script(kSchema);
   }
 
+  void enable_sql_injection_fault() override { sql_injection_ = true; }
+
   ~SqliteStorage() override {
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
     sqlite3_close(db_);
@@ -105,6 +107,17 @@ class SqliteStorage final : public Storage {
     auto now = now_iso8601();
     std::optional<Task> out;
     std::lock_guard lock(mu_);
+    if (sql_injection_) {
+      // Deliberately wrong: the title becomes SQL text, so a quote breaks (or rewrites) it.
+      run(std::string("INSERT INTO tasks (user_id, title, description, completed, created_at, "
+                      "updated_at) VALUES (?1, '") +
+              task.title + "', ?2, ?3, ?4, ?4) RETURNING " + kTaskColumns,
+          {Value::of(user), Value::of(task.description),
+           Value::of(std::int64_t{task.completed ? 1 : 0}), Value::of(now)},
+          [&](sqlite3_stmt* s) { out = read_task(s); });
+      if (!out) throw StorageError("INSERT returned no row");
+      return *out;
+    }
     run(std::string("INSERT INTO tasks (user_id, title, description, completed, created_at, "
                     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING ") +
             kTaskColumns,
@@ -304,6 +317,7 @@ class SqliteStorage final : public Storage {
 
   std::mutex mu_;
   sqlite3* db_ = nullptr;
+  bool sql_injection_ = false;
   std::map<std::string, sqlite3_stmt*> statements_;
 };
 

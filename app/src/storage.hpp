@@ -86,6 +86,9 @@ class Storage {
   virtual Message add_message(std::int64_t conversation_id, const std::string& user,
                               const std::string& role, const std::string& content) = 0;
   virtual std::vector<Message> list_messages(std::int64_t conversation_id) = 0;
+
+  // The sql-injection fault: SQLite pastes task titles into its INSERT (PostgreSQL ignores it).
+  virtual void enable_sql_injection_fault() {}
 };
 
 // Opens the database named by url (sqlite::memory:, sqlite:///abs.db, sqlite:rel.db,

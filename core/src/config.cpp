@@ -342,8 +342,17 @@ void read_suites(Reader r, Config& c) {
     s.str("chat_message", c.smoke.chat_message);
     s.finish();
   }
-  for (auto [name, toggle] : {std::pair{"security", &c.security},
-                              std::pair{"resilience", &c.resilience}, std::pair{"load", &c.load}}) {
+  {
+    Reader s = r.child("security");
+    s.boolean("enabled", c.security.enabled);
+    s.one_of("fail_on", c.security.fail_on, severities());
+    s.boolean("chat", c.security.chat);
+    int mib = static_cast<int>(c.security.large_body_bytes >> 20);
+    s.integer("large_body_mib", mib, 1, 256);
+    c.security.large_body_bytes = static_cast<std::size_t>(mib) << 20;
+    s.finish();
+  }
+  for (auto [name, toggle] : {std::pair{"resilience", &c.resilience}, std::pair{"load", &c.load}}) {
     Reader s = r.child(name);
     s.boolean("enabled", toggle->enabled);
     s.finish();
@@ -352,6 +361,12 @@ void read_suites(Reader r, Config& c) {
 }
 
 }  // namespace
+
+int severity_rank(const std::string& severity) {
+  const auto& all = severities();
+  auto it = std::find(all.begin(), all.end(), severity);
+  return it == all.end() ? 0 : static_cast<int>(it - all.begin()) + 1;
+}
 
 std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;

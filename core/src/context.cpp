@@ -56,7 +56,11 @@ void set_ctx(RunContext* c) {
 }
 
 RunContext::RunContext(Config cfg, std::string secret_override)
-    : cfg_(std::move(cfg)), client_(client_options(cfg_)) {
+    : cfg_(std::move(cfg)), client_(client_options(cfg_)), secret_(secret_override) {
+  if (secret_.empty()) {
+    if (const char* v = std::getenv(cfg_.auth.mint.secret_env.c_str())) secret_ = v;
+  }
+  if (!secret_.empty()) register_secret(secret_);
   provider_ = make_identity_provider(
       cfg_, [this](const http::Request& r) { return send(r); }, secret_override);
 }

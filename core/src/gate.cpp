@@ -33,7 +33,7 @@ void decide(RunResult& run, bool fail_on_skip) {
 
 void print_summary(const RunResult& run, std::ostream& out, bool color) {
   struct Row {
-    int passed = 0, failed = 0, skipped = 0;
+    int passed = 0, failed = 0, skipped = 0, warnings = 0;
     double seconds = 0;
   };
   std::map<std::string, Row> rows;
@@ -44,20 +44,24 @@ void print_summary(const RunResult& run, std::ostream& out, bool color) {
       ++r.passed;
     else if (c.status == CheckStatus::Failed)
       ++r.failed;
+    else if (c.status == CheckStatus::Warning)
+      ++r.warnings;
     else
       ++r.skipped;
   }
   out << "\n"
-      << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed", "skipped",
-                     "time");
-  out << std::string(46, '-') << "\n";
+      << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed",
+                     "warned", "skipped", "time");
+  out << std::string(54, '-') << "\n";
   for (const auto& [suite, r] : rows)
-    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed, r.skipped,
-                       r.seconds);
-  out << std::string(46, '-') << "\n";
+    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed,
+                       r.warnings, r.skipped, r.seconds);
+  out << std::string(54, '-') << "\n";
   for (const auto& c : run.checks) {
-    if (c.status != CheckStatus::Failed) continue;
-    out << "FAILED " << c.classname << "." << c.name << ": " << redact(c.message) << "\n";
+    if (c.status != CheckStatus::Failed && c.status != CheckStatus::Warning) continue;
+    out << (c.status == CheckStatus::Failed ? "FAILED " : "WARNING ") << c.classname << "."
+        << c.name << (c.severity.empty() ? "" : " [" + c.severity + "]") << ": "
+        << redact(c.message) << "\n";
   }
   const char* on = "";
   const char* off = "";

@@ -71,14 +71,14 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
         res.status = CheckStatus::Skipped;
         res.message = rec.rate_limit_note;
       } else {
-        res.status = CheckStatus::Failed;
+        res.status = below_floor(rec.severity) ? CheckStatus::Warning : CheckStatus::Failed;
         res.message = failures_.empty() ? "failed" : failures_.front().first;
         for (const auto& [msg, where] : failures_) res.detail += where + ": " + msg + "\n";
       }
     }
     // Messages are the first line; the full text stays in detail.
     if (auto nl = res.message.find('\n');
-        nl != std::string::npos && res.status == CheckStatus::Failed)
+        nl != std::string::npos && res.status != CheckStatus::Skipped)
       res.message = res.message.substr(0, nl);
     print(res);
     results.push_back(std::move(res));
@@ -87,10 +87,17 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
   std::vector<CheckResult> results;
 
  private:
+  // Findings with a severity below suites.security.fail_on are reported, not gating.
+  bool below_floor(const std::string& severity) const {
+    return !severity.empty() &&
+           severity_rank(severity) < severity_rank(c_.config().security.fail_on);
+  }
+
   void print(const CheckResult& r) {
-    const char* tag = r.status == CheckStatus::Passed   ? "PASS"
-                      : r.status == CheckStatus::Failed ? "FAIL"
-                                                        : "SKIP";
+    const char* tag = r.status == CheckStatus::Passed    ? "PASS"
+                      : r.status == CheckStatus::Failed  ? "FAIL"
+                      : r.status == CheckStatus::Warning ? "WARN"
+                                                         : "SKIP";
     std::cout << "  " << tag << "  " << r.classname << "." << r.name << " ("
               << static_cast<long>(r.seconds * 1000) << " ms)";
     if (r.status != CheckStatus::Passed) std::cout << "\n        " << redact(r.message);

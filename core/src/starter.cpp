@@ -48,8 +48,14 @@ suites:
     latency_budget: 1s      # every smoke call must answer within this
     chat: true
 
+  security:
+    # Lowest severity that fails the gate: info | low | medium | high | critical.
+    fail_on: medium
+    chat: true            # sweep POST /api/{user_id}/chat too
+    large_body_mib: 5     # the oversized-body probe
+
 run:
-  suites: [smoke]
+  suites: [smoke, security]
   # A skipped check (no secret, rate limited, no frontend URL) fails the gate when true.
   fail_on_skip: false
 

@@ -74,14 +74,15 @@ table{border-collapse:collapse;width:100%}
 .summary .zero{color:#8c959f}
 .summary .nf{color:var(--fail);font-weight:700}
 .summary .ns{color:var(--skip);font-weight:700}
+.summary .nw{color:#bc4c00;font-weight:700}
 .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:8px;vertical-align:0}
-.d-pass{background:var(--pass)}.d-fail{background:var(--fail)}.d-skip{background:var(--skip)}.d-none{background:#afb8c1}
+.d-pass{background:var(--pass)}.d-fail{background:var(--fail)}.d-skip{background:var(--skip)}.d-warn{background:#bc4c00}.d-none{background:#afb8c1}
 .check{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--line);border-radius:10px;padding:14px 18px;margin:0 0 12px;break-inside:avoid}
-.c-failed{border-left-color:var(--fail)}.c-skipped{border-left-color:var(--skip)}.c-passed{border-left-color:var(--pass)}
+.c-failed{border-left-color:var(--fail)}.c-skipped{border-left-color:var(--skip)}.c-passed{border-left-color:var(--pass)}.c-warning{border-left-color:#bc4c00}
 .check-head{display:flex;align-items:flex-start;gap:10px;flex-wrap:wrap}
 .check-head h3{font-size:1.02rem;flex:1;min-width:240px;overflow-wrap:anywhere}
 .st{font-size:.72rem;font-weight:800;letter-spacing:.06em;border-radius:6px;padding:3px 8px;white-space:nowrap}
-.st-failed{background:var(--fail-bg);color:var(--fail)}.st-skipped{background:var(--skip-bg);color:var(--skip)}.st-passed{background:var(--pass-bg);color:var(--pass)}
+.st-failed{background:var(--fail-bg);color:var(--fail)}.st-skipped{background:var(--skip-bg);color:var(--skip)}.st-passed{background:var(--pass-bg);color:var(--pass)}.st-warning{background:#fff1e5;color:#bc4c00}
 .badge{font-size:.72rem;font-weight:700;border-radius:6px;padding:3px 8px;white-space:nowrap;border:1px solid var(--line);background:var(--soft);color:var(--ink)}
 .sev-critical{background:#82071e;border-color:#82071e;color:#fff}
 .sev-high{background:var(--fail);border-color:var(--fail);color:#fff}
@@ -95,6 +96,7 @@ table{border-collapse:collapse;width:100%}
 .message{margin:10px 0 0;font-weight:600;white-space:pre-wrap;overflow-wrap:anywhere}
 .c-failed .message{color:#82071e}
 .c-skipped .message{color:#6b4a00}
+.c-warning .message{color:#762c00}
 pre{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;max-height:26em;overflow:auto}
 pre.detail{background:#fff5f5;border-color:#ffcecb}
 h4{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:14px 0 6px}
@@ -138,9 +140,11 @@ Verdict describe(const RunResult& run, const Counts& n) {
   v.word = detail::verdict_of(run);
   if (v.word == "PASS") {
     v.css = "v-pass";
-    v.headline = n.skipped > 0
-                     ? fmt::format("Release gate passed: {} of {} checks passed, {} skipped",
-                                   n.passed, n.total, n.skipped)
+    v.headline = n.skipped > 0 || n.warnings > 0
+                     ? fmt::format(
+                           "Release gate passed: {} of {} checks passed, {} with "
+                           "warnings, {} skipped",
+                           n.passed, n.total, n.warnings, n.skipped)
                      : fmt::format("Release gate passed: all {} checks passed", n.total);
   } else if (v.word == "FAIL") {
     v.css = "v-fail";
@@ -183,8 +187,9 @@ std::string donut(const Counts& n) {
   std::string out =
       "<svg class=\"donut\" width=\"132\" height=\"132\" viewBox=\"0 0 42 42\" role=\"img\" "
       "aria-labelledby=\"donut-title\" xmlns=\"http://www.w3.org/2000/svg\">";
-  out += fmt::format("<title id=\"donut-title\">{} passed, {} failed, {} skipped</title>", n.passed,
-                     n.failed, n.skipped);
+  out +=
+      fmt::format("<title id=\"donut-title\">{} passed, {} failed, {} warnings, {} skipped</title>",
+                  n.passed, n.failed, n.warnings, n.skipped);
   out +=
       "<circle cx=\"21\" cy=\"21\" r=\"15.9155\" fill=\"none\" stroke=\"#e6e9ed\" "
       "stroke-width=\"5\"/>";
@@ -192,7 +197,10 @@ std::string donut(const Counts& n) {
   const struct {
     int count;
     const char* colour;
-  } parts[] = {{n.passed, "#1a7f37"}, {n.failed, "#cf222e"}, {n.skipped, "#d4a72c"}};
+  } parts[] = {{n.passed, "#1a7f37"},
+               {n.failed, "#cf222e"},
+               {n.warnings, "#bc4c00"},
+               {n.skipped, "#d4a72c"}};
   for (const auto& p : parts) {
     if (p.count <= 0 || n.total <= 0) continue;
     const double pct = 100.0 * p.count / n.total;
@@ -223,7 +231,10 @@ std::string bar(const Counts& n) {
   const struct {
     int count;
     const char* colour;
-  } parts[] = {{n.passed, "#2da44e"}, {n.failed, "#cf222e"}, {n.skipped, "#d4a72c"}};
+  } parts[] = {{n.passed, "#2da44e"},
+               {n.failed, "#cf222e"},
+               {n.warnings, "#bc4c00"},
+               {n.skipped, "#d4a72c"}};
   for (const auto& p : parts) {
     if (p.count <= 0 || n.total <= 0) continue;
     const double w = kWidth * p.count / n.total;
@@ -243,17 +254,19 @@ std::string num_cell(int v, const char* cls) {
 std::string summary_table(const RunResult& run) {
   std::string out =
       "<table class=\"summary\"><thead><tr><th>Suite</th><th>Checks</th><th>Passed</th>"
-      "<th>Failed</th><th>Skipped</th><th>Time</th><th>Result</th></tr></thead><tbody>";
+      "<th>Failed</th><th>Warnings</th><th>Skipped</th><th>Time</th><th>Result</th></tr></"
+      "thead><tbody>";
   for (const std::string& suite : detail::suite_order(run)) {
     const Counts n = detail::counts_for(run, &suite);
-    const char* dot = n.failed > 0    ? "d-fail"
-                      : n.passed > 0  ? "d-pass"
-                      : n.skipped > 0 ? "d-skip"
-                                      : "d-none";
+    const char* dot = n.failed > 0     ? "d-fail"
+                      : n.warnings > 0 ? "d-warn"
+                      : n.passed > 0   ? "d-pass"
+                      : n.skipped > 0  ? "d-skip"
+                                       : "d-none";
     out += fmt::format("<tr><td><span class=\"dot {}\"></span>{}</td>", dot,
                        suite.empty() ? std::string("(no suite)") : esc(suite));
     out += num_cell(n.total, "") + num_cell(n.passed, "") + num_cell(n.failed, "nf") +
-           num_cell(n.skipped, "ns");
+           num_cell(n.warnings, "nw") + num_cell(n.skipped, "ns");
     out +=
         fmt::format("<td>{}</td><td class=\"bar\">{}</td></tr>", detail::human_duration(n.seconds),
                     n.total > 0 ? bar(n) : "<span class=\"zero\">no checks ran</span>");
@@ -261,9 +274,9 @@ std::string summary_table(const RunResult& run) {
   const Counts all = detail::counts_for(run, nullptr);
   out += "</tbody><tfoot><tr><td>All suites</td>";
   out += fmt::format(
-      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"bar\">{}</td>", all.total,
-      all.passed, all.failed, all.skipped, detail::human_duration(all.seconds),
-      all.total > 0 ? bar(all) : "");
+      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"bar\">{}</td>",
+      all.total, all.passed, all.failed, all.warnings, all.skipped,
+      detail::human_duration(all.seconds), all.total > 0 ? bar(all) : "");
   out += "</tr></tfoot></table>";
   return out;
 }
@@ -410,7 +423,7 @@ std::string check_card(const CheckResult& c, std::size_t index) {
   if (!c.detail.empty() && c.detail != c.message)
     out += block(c.detail, c.status == CheckStatus::Failed ? "detail" : "");
   out += properties_table(c);
-  out += evidence_list(c, c.status == CheckStatus::Failed);
+  out += evidence_list(c, c.status == CheckStatus::Failed || c.status == CheckStatus::Warning);
   out += "</article>";
   return out;
 }
@@ -474,6 +487,9 @@ std::string html(const RunResult& raw) {
                      all.total == 1 ? "check" : "checks");
   out += fmt::format("<span class=\"pill\"><i class=\"d-pass\"></i>{} passed</span>", all.passed);
   out += fmt::format("<span class=\"pill\"><i class=\"d-fail\"></i>{} failed</span>", all.failed);
+  if (all.warnings > 0)
+    out += fmt::format("<span class=\"pill\"><i class=\"d-warn\"></i>{} warnings</span>",
+                       all.warnings);
   out += fmt::format("<span class=\"pill\"><i class=\"d-skip\"></i>{} skipped</span>", all.skipped);
   out += "</div></div>";
   out += donut(all);
@@ -503,6 +519,7 @@ std::string html(const RunResult& raw) {
   out += "<nav class=\"jump\">";
   out += "<a href=\"#suites\">Suites</a>";
   if (all.failed > 0) out += fmt::format("<a href=\"#failed\">Failed ({})</a>", all.failed);
+  if (all.warnings > 0) out += fmt::format("<a href=\"#warnings\">Warnings ({})</a>", all.warnings);
   if (all.skipped > 0) out += fmt::format("<a href=\"#skipped\">Skipped ({})</a>", all.skipped);
   if (all.passed > 0) out += fmt::format("<a href=\"#passed\">Passed ({})</a>", all.passed);
   out += "</nav></header>\n";
@@ -516,6 +533,8 @@ std::string html(const RunResult& raw) {
   if (all.total == 0)
     out += "<section><h2>Checks</h2><p class=\"empty\">No check ran.</p></section>";
   section(out, run, CheckStatus::Failed, "failed", "Failed checks");
+  section(out, run, CheckStatus::Warning, "warnings",
+          "Warnings (findings below the gate's severity floor)");
   section(out, run, CheckStatus::Skipped, "skipped", "Skipped checks");
   section(out, run, CheckStatus::Passed, "passed", "Passed checks");
 

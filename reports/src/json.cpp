@@ -69,7 +69,8 @@ std::string json_text(const RunResult& raw) {
                   {{"total", all.total},
                    {"passed", all.passed},
                    {"failed", all.failed},
-                   {"skipped", all.skipped}}},
+                   {"skipped", all.skipped},
+                   {"warnings", all.warnings}}},
                  {"checks", std::move(checks)}};
   // Strings are valid UTF-8 after cleaning; replace is a second line of defence.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";

@@ -92,7 +92,11 @@ void testcase(std::string& out, const CheckResult& c) {
   } else if (c.status == CheckStatus::Skipped) {
     out += fmt::format("      <skipped message=\"{}\"/>\n", attr(c.message));
   }
-  const std::string evidence = evidence_text(c);
+  // JUnit has no warning state: a warning is a passing testcase whose output says what was found.
+  std::string evidence = evidence_text(c);
+  if (c.status == CheckStatus::Warning)
+    evidence = "WARNING (" + c.severity +
+               " finding, below the gate's severity floor): " + c.message + "\n\n" + evidence;
   if (!evidence.empty()) out += "      <system-out>" + text(evidence) + "</system-out>\n";
   out += "    </testcase>\n";
 }

@@ -12,6 +12,8 @@ const char* to_string(CheckStatus s) {
       return "failed";
     case CheckStatus::Skipped:
       return "skipped";
+    case CheckStatus::Warning:
+      return "warning";
   }
   return "unknown";
 }

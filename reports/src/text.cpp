@@ -289,6 +289,9 @@ Counts counts_for(const RunResult& run, const std::string* suite) {
       case CheckStatus::Skipped:
         ++n.skipped;
         break;
+      case CheckStatus::Warning:
+        ++n.warnings;
+        break;
     }
   }
   return n;

@@ -49,6 +49,7 @@ struct Counts {
   int passed = 0;
   int failed = 0;
   int skipped = 0;
+  int warnings = 0;
   double seconds = 0;
 };
 Counts counts_for(const RunResult& run, const std::string* suite);  // nullptr: all checks

@@ -22,8 +22,24 @@ TEST(Config, EmptyFileGivesTheContractsDefaults) {
   EXPECT_EQ(c.profile.tasks_path, "/api/{user_id}/tasks");
   EXPECT_EQ(c.auth.mode, "mint");
   EXPECT_EQ(c.auth.mint.secret_env, "BETTER_AUTH_SECRET");
-  EXPECT_EQ(c.suites, std::vector<std::string>{"smoke"});
+  EXPECT_EQ(c.suites, (std::vector<std::string>{"smoke", "security"}));
   EXPECT_EQ(c.target.reachable_within.count(), 8000);
+  EXPECT_EQ(c.security.fail_on, "medium");
+  EXPECT_EQ(c.security.large_body_bytes, std::size_t{5} << 20);
+}
+
+TEST(Config, SecuritySeverityFloorMustBeASeverity) {
+  try {
+    parse_config("suites:\n  security:\n    fail_on: hihg\n", "kgate.yaml");
+    FAIL() << "a misspelled severity must be rejected";
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("kgate.yaml:3:14"), std::string::npos) << what;
+    EXPECT_NE(what.find("suites.security.fail_on"), std::string::npos) << what;
+    EXPECT_NE(what.find("did you mean 'high'"), std::string::npos) << what;
+  }
+  EXPECT_LT(severity_rank("low"), severity_rank("medium"));
+  EXPECT_EQ(severity_rank(""), 0);
 }
 
 TEST(Config, StarterConfigIsValid) {

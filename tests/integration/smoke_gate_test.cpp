@@ -193,6 +193,9 @@ TEST(KgateCli, EmbeddedDefaultRunsAgainstTheReferenceApp) {
   EXPECT_NE(run.output.find("starting the embedded reference todo-app"), std::string::npos);
   EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "passed") << run.output;
   EXPECT_EQ(run.status_of("smoke.Routing.FrontendRoutesApi"), "passed") << run.output;
+  // The embedded default is the hardened app: the security suite passes too.
+  EXPECT_EQ(run.status_of("security.Isolation.OthersTaskByIdIsRefused"), "passed") << run.output;
+  EXPECT_EQ(run.status_of("security.Auth.ExpiredTokenIsRefused"), "passed") << run.output;
   EXPECT_FALSE(run.junit.empty());
   EXPECT_FALSE(run.html.empty());
 }

@@ -85,10 +85,11 @@ def main():
 
     checks = doc.get("checks", [])
     summary = doc.get("summary", {})
-    for status in ("passed", "failed", "skipped"):
+    for status, key in (("passed", "passed"), ("failed", "failed"), ("skipped", "skipped"),
+                        ("warning", "warnings")):
         n = sum(1 for c in checks if c.get("status") == status)
-        if summary.get(status) != n:
-            problems.append(f"summary.{status}={summary.get(status)} but {n} checks are {status}")
+        if summary.get(key) != n:
+            problems.append(f"summary.{key}={summary.get(key)} but {n} checks are {status}")
     if summary.get("total") != len(checks):
         problems.append(f"summary.total={summary.get('total')} but {len(checks)} checks")
 

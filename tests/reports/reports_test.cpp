@@ -574,7 +574,8 @@ TEST_F(ReportsTest, JsonHasTheDocumentedFields) {
   EXPECT_EQ(j["abort_reason"], "");
   EXPECT_EQ(j["suites"], nlohmann::json({"smoke", "security", "load", "extra"}));
   EXPECT_EQ(j["summary"],
-            nlohmann::json({{"total", 4}, {"passed", 1}, {"failed", 2}, {"skipped", 1}}));
+            nlohmann::json(
+                {{"total", 4}, {"passed", 1}, {"failed", 2}, {"skipped", 1}, {"warnings", 0}}));
   ASSERT_EQ(j["checks"].size(), 4u);
   const auto& h = j["checks"][0];
   EXPECT_EQ(h["suite"], "smoke");
@@ -739,3 +740,37 @@ TEST_F(ReportsTest, WritersWriteFiles) {
   EXPECT_EQ(list_dir(tmp.path() / "r"),
             (std::vector<std::string>{"junit.xml", "report.html", "results.json"}));
 }
+
+namespace {
+
+// A finding below the gate's severity floor: visible in every output, failing none.
+TEST(ReportsWarning, EveryWriterShowsAWarningWithoutFailingIt) {
+  kgate::RunResult run;
+  run.verdict = "PASS";
+  kgate::CheckResult c;
+  c.suite = "security";
+  c.classname = "security.Leaks";
+  c.name = "HeadersNameNoVersions";
+  c.title = "Server names no version";
+  c.status = kgate::CheckStatus::Warning;
+  c.severity = "low";
+  c.message = "Server: uvicorn/0.27.0";
+  run.checks.push_back(c);
+
+  const auto j = nlohmann::json::parse(kgate::reports::json_text(run));
+  EXPECT_EQ(j["checks"][0]["status"], "warning");
+  EXPECT_EQ(j["summary"]["warnings"], 1);
+  EXPECT_EQ(j["summary"]["failed"], 0);
+
+  const std::string xml = kgate::reports::junit_xml(run);
+  EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("WARNING (low finding"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("failures=\"0\""), std::string::npos) << xml;
+
+  const std::string page = kgate::reports::html(run);
+  EXPECT_NE(page.find("<section id=\"warnings\">"), std::string::npos);
+  EXPECT_NE(page.find("1 warnings"), std::string::npos);
+  EXPECT_NE(page.find("st-warning"), std::string::npos);
+}
+
+}  // namespace

@@ -99,6 +99,20 @@ struct SmokeConfig {
   std::string chat_message = "Add a task to {title}";
 };
 
+struct SecurityConfig {
+  bool enabled = true;
+  std::string fail_on = "medium";  // lowest severity whose findings fail the gate
+  bool chat = true;                // sweep the chat endpoint too
+  std::size_t large_body_bytes = std::size_t{5} << 20;  // the oversized-body probe
+};
+
+// Severities in rising order; severity_rank("") is 0 (a check without one always gates).
+inline const std::vector<std::string>& severities() {
+  static const std::vector<std::string> s{"info", "low", "medium", "high", "critical"};
+  return s;
+}
+int severity_rank(const std::string& severity);
+
 struct SuiteToggle {
   bool enabled = true;
 };
@@ -115,10 +129,12 @@ struct Config {
   ProfileConfig profile;
   AuthConfig auth;
   SmokeConfig smoke;
-  SuiteToggle security, resilience, load;
+  SecurityConfig security;
+  SuiteToggle resilience, load;
   ReportsConfig reports;
-  std::vector<std::string> suites{"smoke"};  // default selection for `kgate run`
-  bool fail_on_skip = false;                 // a skipped check fails the gate
+  // Default selection for `kgate run`: the suites that need no cluster and no load budget.
+  std::vector<std::string> suites{"smoke", "security"};
+  bool fail_on_skip = false;  // a skipped check fails the gate
 };
 
 // Loads and validates. Throws ConfigError naming file:line:column and the key.

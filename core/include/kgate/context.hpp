@@ -53,6 +53,11 @@ class RunContext {
 
   std::string describe_auth() const;
 
+  // The app's HS256 secret when kgate has it (embedded default, or the auth.mint.secret_env
+  // variable is set), whatever the auth mode; "" otherwise. The security suite signs the tokens
+  // only the secret can make (expired, not yet valid) with it.
+  const std::string& signing_secret() const { return secret_; }
+
  private:
   Config cfg_;
   http::Client client_;
@@ -61,6 +66,7 @@ class RunContext {
   std::map<std::string, std::string> identity_errors_;
   std::vector<std::pair<std::string, std::function<void()>>> cleanups_;
   CheckRecord record_;
+  std::string secret_;
 };
 
 // The run's context (valid while the runner runs).

@@ -21,7 +21,9 @@ struct Property {
   std::string value;
 };
 
-enum class CheckStatus { Passed, Failed, Skipped };
+// Warning: the check found a problem whose severity is below the gate's floor
+// (suites.security.fail_on); it is reported but does not fail the gate.
+enum class CheckStatus { Passed, Failed, Skipped, Warning };
 const char* to_string(CheckStatus s);
 
 struct CheckResult {

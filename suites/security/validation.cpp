@@ -1,0 +1,181 @@
+// Security, input validation (OWASP API3/API8:2023): bad input gets a 4xx, never a 5xx or a
+// crash; limits from the contract hold; hostile strings are stored as data, not interpreted.
+#include "kgate/identity.hpp"
+#include "kgate/url.hpp"
+#include "probe.hpp"
+
+namespace kgate {
+namespace {
+
+using nlohmann::json;
+
+class SecurityValidation : public Check {
+ protected:
+  // Sends `body` as a create (or `method` on `url`) and returns the answer; a 2xx create is
+  // cleaned up.
+  http::Response post_raw(TodoApi& a, const std::string& url, const std::string& method,
+                          const std::string& body, const std::string& content_type) {
+    http::Request r{method, url, {{"Accept", "application/json"}}, body};
+    if (!content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
+    r.headers.emplace_back("Authorization", "Bearer " + a.who().token);
+    auto resp = c().send(r);
+    if (method == "POST" && resp.status / 100 == 2)
+      if (auto doc = parse_json(resp.body))
+        if (auto id = task_id_of(*doc, config().profile)) a.delete_after_check(*id);
+    return resp;
+  }
+
+  // Still alive after the hostile input? A crash shows as a transport error here.
+  std::string backend_alive() {
+    std::string url = join_url(config().target.backend, config().profile.health_path);
+    try {
+      auto r = c().send("GET", url, "");
+      return r.status == 200 ? "" : "GET " + url + " now answers " + std::to_string(r.status);
+    } catch (const http::TransportError& e) {
+      return std::string("the backend stopped answering: ") + e.what();
+    }
+  }
+};
+
+TEST_F(SecurityValidation, InvalidTasksAreRejected) {
+  title("Tasks that break the contract's rules are rejected with a 4xx");
+  severity("medium", "API8:2023");
+  KGATE_IDENTITY(alice, "alice");
+  auto a = api(alice);
+  struct Case {
+    const char* what;
+    json body;
+  };
+  std::vector<Case> cases{
+      {"an empty title", {{"title", ""}}},
+      {"a 201-character title", {{"title", std::string(201, 'k')}}},
+      {"a 1001-character description",
+       {{"title", "kgate"}, {"description", std::string(1001, 'k')}}},
+      {"no title", {{"description", "kgate"}}},
+      {"a number as title", {{"title", 12345}}},
+      {"a list as description", {{"title", "kgate"}, {"description", json::array({"x"})}}},
+      {"a string as completed", {{"title", "kgate"}, {"completed", "yes"}}},
+      {"a JSON array as body", json::array({{{"title", "kgate"}}})},
+  };
+  std::vector<std::string> accepted, crashed;
+  for (const auto& k : cases) {
+    auto r = post_raw(a, a.tasks_url(), "POST", k.body.dump(), "application/json");
+    if (r.status >= 500)
+      crashed.push_back(std::string(k.what) + " → " + std::to_string(r.status));
+    else if (r.status / 100 != 4)
+      accepted.push_back(std::string(k.what) + " → " + std::to_string(r.status));
+  }
+  // The same rules on update.
+  security::VictimTask victim(c(), alice);
+  KGATE_REQUIRE(victim.ok()) << victim.error();
+  auto r = post_raw(a, a.task_url(victim.id()), config().profile.update_method,
+                    json{{"title", std::string(201, 'k')}}.dump(), "application/json");
+  if (r.status / 100 != 4)
+    accepted.push_back("an update with a 201-character title → " + std::to_string(r.status));
+  KGATE_EXPECT(crashed.empty()) << "POST " << a.tasks_url() << " failed with a server error on "
+                                << security::joined(crashed) << ": invalid input must be a 4xx";
+  KGATE_EXPECT(accepted.empty()) << "POST " << a.tasks_url() << " accepted "
+                                 << security::joined(accepted)
+                                 << " (expected 422): the contract's limits (title 1-200, "
+                                 << "description ≤ 1000 characters, types) are not enforced";
+}
+
+TEST_F(SecurityValidation, MalformedBodiesAreRejected) {
+  title("Malformed JSON, unknown fields and wrong content types get a 4xx, never a 5xx");
+  severity("medium", "API8:2023");
+  KGATE_IDENTITY(alice, "alice");
+  auto a = api(alice);
+  struct Case {
+    const char* what;
+    std::string body, type;
+    bool may_succeed;  // unknown fields may be ignored
+  };
+  std::vector<Case> cases{
+      {"truncated JSON", R"({"title": "kgate)", "application/json", false},
+      {"text that is not JSON", "kgate title=x", "application/json", false},
+      {"an empty body", "", "application/json", false},
+      {"JSON with a NUL byte", std::string("{\"title\": \"kg\0ate\"", 17) + "}", "application/json",
+       false},
+      {"deeply nested JSON", std::string(5000, '[') + std::string(5000, ']'), "application/json",
+       false},
+      {"unknown fields", R"({"title":"kgate unknown fields","is_admin":true,"__proto__":{"x":1}})",
+       "application/json", true},
+      {"a form-encoded body", "title=kgate", "application/x-www-form-urlencoded", false},
+  };
+  std::vector<std::string> bad;
+  for (const auto& k : cases) {
+    auto r = post_raw(a, a.tasks_url(), "POST", k.body, k.type);
+    bool ok = r.status / 100 == 4 || (k.may_succeed && r.status / 100 == 2);
+    if (!ok) bad.push_back(std::string(k.what) + " → " + std::to_string(r.status));
+  }
+  std::string alive = backend_alive();
+  KGATE_EXPECT(bad.empty()) << "POST " << a.tasks_url() << " answered " << security::joined(bad)
+                            << " (expected a 4xx): malformed input reaches code that fails";
+  KGATE_EXPECT(alive.empty()) << "after malformed bodies, " << alive;
+}
+
+TEST_F(SecurityValidation, OversizedBodyIsRejected) {
+  title("A body of several MiB is refused with 413 before the app reads it all");
+  severity("medium", "API4:2023");
+  KGATE_IDENTITY(alice, "alice");
+  auto a = api(alice);
+  const std::size_t size = config().security.large_body_bytes;
+  std::string body =
+      R"({"title":"kgate large body","description":")" + std::string(size, 'k') + "\"}";
+  property("body_bytes", std::to_string(body.size()));
+  int status = 0;
+  std::string transport;
+  try {
+    status = post_raw(a, a.tasks_url(), "POST", body, "application/json").status;
+  } catch (const http::TransportError& e) {
+    transport = e.what();  // a server may close the connection while the body still flows
+  }
+  std::string alive = backend_alive();
+  KGATE_EXPECT(alive.empty()) << "after a " << size / 1024 << " KiB body, " << alive;
+  if (!transport.empty()) return;  // refused at the socket: the body was not read
+  KGATE_EXPECT(status == 413) << "POST " << a.tasks_url() << " with a " << body.size() / 1024
+                              << " KiB body answered " << status
+                              << " (expected 413): the server reads bodies of any size, so a "
+                              << "few clients can exhaust its memory";
+}
+
+TEST_F(SecurityValidation, HostileStringsAreStoredLiterally) {
+  title("SQL, script, path and template strings are stored and returned as plain JSON strings");
+  severity("high", "API8:2023");
+  KGATE_IDENTITY(alice, "alice");
+  auto a = api(alice);
+  const std::vector<std::string> hostile{
+      "kgate'); DROP TABLE tasks;--",
+      "kgate' OR '1'='1",
+      "<script>alert('kgate')</script>",
+      "../../../../etc/passwd",
+      "${jndi:ldap://kgate.invalid/x} {{7*7}} %s%n",
+      "kgate \"quoted\" \\ backslash",
+  };
+  std::vector<std::string> wrong;
+  for (const auto& s : hostile) {
+    auto r = a.create({{"title", s}, {"description", s}});
+    if (!status_in(r.status, config().profile.create_status)) {
+      wrong.push_back("'" + s + "' → " + std::to_string(r.status));
+      continue;
+    }
+    auto type = r.header("Content-Type").value_or("");
+    auto doc = parse_json(r.body);
+    auto id = doc ? task_id_of(*doc, config().profile) : std::nullopt;
+    if (type.find("application/json") == std::string::npos) {
+      wrong.push_back("'" + s + "' came back as " + (type.empty() ? "no content type" : type));
+    } else if (!id) {
+      wrong.push_back("'" + s + "' → no task id");
+    } else {
+      auto got = parse_json(a.get(*id).body);
+      std::string title = got ? got->value("title", "") : "";
+      if (title != s) wrong.push_back("'" + s + "' read back as '" + title + "'");
+    }
+  }
+  KGATE_EXPECT(wrong.empty()) << "hostile strings were not stored literally: "
+                              << security::joined(wrong)
+                              << ": input reaches SQL, a template or an HTML encoder";
+}
+
+}  // namespace
+}  // namespace kgate
