@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "kgate/duration.hpp"
+#include "kgate/load/executor.hpp"
+#include "kgate/load/threshold.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate {
@@ -145,6 +147,24 @@ class Reader {
       fail(n, "key '" + key_path(key) + "': expected an integer in [" + std::to_string(lo) + ", " +
                   std::to_string(hi) + "], got '" + v + "'");
     out = static_cast<int>(x);
+  }
+
+  void number(const std::string& key, double& out, double lo, double hi) {
+    auto n = get(key);
+    if (!n) return;
+    std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
+    char* end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end || !(x >= lo && x <= hi))
+      fail(n, "key '" + key_path(key) + "': expected a number in [" + fmt_number(lo) + ", " +
+                  fmt_number(hi) + "], got '" + v + "'");
+    out = x;
+  }
+
+  static std::string fmt_number(double x) {
+    std::ostringstream s;
+    s << x;
+    return s.str();
   }
 
   void duration(const std::string& key, Millis& out) {
@@ -333,6 +353,55 @@ void read_auth(Reader r, AuthConfig& a) {
     r.fail(mode_node ? mode_node : r.node(), "key 'auth.mode': mode 'tokens' needs auth.tokens");
 }
 
+void read_load(Reader s, LoadConfig& l) {
+  s.boolean("enabled", l.enabled);
+  s.one_of("base", l.base, {"backend", "frontend", "ingress"});
+  s.path("path", l.path);
+  s.one_of("method", l.method, {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"});
+  s.str("body", l.body);
+  s.boolean("authenticated", l.authenticated);
+  s.one_of("executor", l.executor,
+           {"constant-arrival-rate", "ramping-arrival-rate", "constant-vus", "ramping-vus"});
+  s.number("rate", l.rate, 0, 1e7);
+  s.integer("vus", l.vus, 0, 1000000);
+  if (auto n = s.node()["stages"]; n) {
+    s.str("stages", l.stages);
+    try {
+      load::parse_stages(l.stages);
+    } catch (const std::exception& e) {
+      s.fail(n, "key 'suites.load.stages': " + std::string(e.what()));
+    }
+  } else {
+    s.str("stages", l.stages);
+  }
+  s.duration("duration", l.duration);
+  s.duration("think", l.think);
+  s.integer("connections", l.connections, 1, 1000000);
+  s.integer("threads", l.threads, 0, 1024);
+  s.duration("max_queue_wait", l.max_queue_wait);
+  // Thresholds are checked here, so a misspelled metric stops the run (exit 2) before any
+  // load is sent: never a silent pass.
+  if (auto n = s.node()["thresholds"]; n && n.IsSequence()) {
+    s.string_list("thresholds", l.thresholds);
+    std::size_t i = 0;
+    for (const auto& item : n) {
+      try {
+        load::parse_threshold(l.thresholds[i]);
+      } catch (const load::ThresholdError& e) {
+        YAML::Mark m = item.Mark();
+        // Plain and quoted scalars start at the mark; a quote shifts the text by one column.
+        bool quoted = item.Tag() == "!";
+        m.column += static_cast<int>(e.offset) + (quoted ? 1 : 0);
+        s.fail_at(m, "key 'suites.load.thresholds[" + std::to_string(i) + "]': " + e.what());
+      }
+      ++i;
+    }
+  } else {
+    s.string_list("thresholds", l.thresholds);
+  }
+  s.finish();
+}
+
 void read_suites(Reader r, Config& c) {
   {
     Reader s = r.child("smoke");
@@ -347,12 +416,14 @@ void read_suites(Reader r, Config& c) {
     s.boolean("enabled", c.security.enabled);
     s.one_of("fail_on", c.security.fail_on, severities());
     s.boolean("chat", c.security.chat);
+    s.number("max_rps", c.security.max_rps, 0, 10000);
     int mib = static_cast<int>(c.security.large_body_bytes >> 20);
     s.integer("large_body_mib", mib, 1, 256);
     c.security.large_body_bytes = static_cast<std::size_t>(mib) << 20;
     s.finish();
   }
-  for (auto [name, toggle] : {std::pair{"resilience", &c.resilience}, std::pair{"load", &c.load}}) {
+  read_load(r.child("load"), c.load);
+  for (auto [name, toggle] : {std::pair{"resilience", &c.resilience}}) {
     Reader s = r.child(name);
     s.boolean("enabled", toggle->enabled);
     s.finish();

@@ -67,7 +67,19 @@ RunContext::RunContext(Config cfg, std::string secret_override)
 
 RunContext::~RunContext() = default;
 
+void RunContext::pace(double max_rps) {
+  min_interval_ = max_rps > 0 ? std::chrono::nanoseconds(static_cast<long long>(1e9 / max_rps))
+                              : std::chrono::nanoseconds(0);
+}
+
 http::Response RunContext::send(const http::Request& request) {
+  if (min_interval_.count() > 0) {
+    auto next = last_send_ + min_interval_;
+    while (std::chrono::steady_clock::now() < next && !interrupted())
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+          next - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+    last_send_ = std::chrono::steady_clock::now();
+  }
   auto started = std::chrono::steady_clock::now();
   std::chrono::milliseconds waited{0};
   for (int attempt = 0;; ++attempt) {

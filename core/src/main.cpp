@@ -17,6 +17,7 @@
 #include "kgate/embedded.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/http.hpp"
+#include "kgate/load_command.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
 #include "kgate/runner.hpp"
@@ -178,6 +179,8 @@ int cmd_run(const RunArgs& a) {
     cfg.target.backend = embedded->backend_url();
     if (cfg.target.frontend.empty()) cfg.target.frontend = embedded->frontend_url();
     secret = embedded->secret();
+    // kgate's own loopback child is not a live target: no need to spare it.
+    cfg.security.max_rps = 0;
   }
   run.target = cfg.target.backend;
   std::cout << "kgate " << KGATE_VERSION << ": suites "
@@ -252,6 +255,7 @@ int main(int argc, char** argv) {
       "  kgate run --config kgate.yaml --suites smoke --report-dir out\n"
       "  kgate validate --config kgate.yaml\n"
       "  kgate init > kgate.yaml\n"
+      "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
       "Exit codes: 0 pass, 1 a gate failed, 2 usage or configuration error,\n"
       "            3 target unreachable, 4 reports not written, 130 interrupted.");
 
@@ -288,6 +292,9 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "List the checks compiled into kgate");
 
+  LoadArgs la;
+  auto* load = add_load_command(app, la);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -303,6 +310,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return cmd_run(ra);
+    if (*load) return cmd_load(la);
     if (*validate) {
       Config c = load_config(validate_path);
       std::cout << validate_path << ": valid (suites "

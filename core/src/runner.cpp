@@ -133,7 +133,24 @@ std::vector<std::string> list_checks() {
   return out;
 }
 
+namespace {
+std::vector<CheckRegistrar>& registrars() {
+  static std::vector<CheckRegistrar> r;
+  return r;
+}
+}  // namespace
+
+bool add_check_registrar(CheckRegistrar registrar) {
+  registrars().push_back(registrar);
+  return true;
+}
+
 std::vector<CheckResult> run_checks(RunContext& c, const RunOptions& options) {
+  static bool registered = false;  // GoogleTest's registry lives as long as the process
+  if (!registered) {
+    for (auto r : registrars()) r(c.config());
+    registered = true;
+  }
   // Positive patterns: Suite+Group prefixes from suites and tags.
   std::string positive;
   for (const auto& s : options.suites) {

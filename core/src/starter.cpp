@@ -52,6 +52,7 @@ suites:
     # Lowest severity that fails the gate: info | low | medium | high | critical.
     fail_on: medium
     chat: true            # sweep POST /api/{user_id}/chat too
+    max_rps: 20           # gentle on a live target: the suite is not a load test
     large_body_mib: 5     # the oversized-body probe
 
 run:

@@ -11,7 +11,7 @@ namespace {
 using nlohmann::json;
 using security::Endpoint;
 
-class SecurityAuth : public Check {
+class SecurityAuth : public security::SecurityCheck {
  protected:
   // A way of presenting (or not) credentials on a request.
   using Present = std::function<void(http::Request&)>;

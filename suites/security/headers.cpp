@@ -15,7 +15,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-class SecurityHeaders : public Check {
+class SecurityHeaders : public security::SecurityCheck {
  protected:
   // The page users open: the frontend's, else the ingress's. Skips when there is neither.
   std::string page_url() {
@@ -97,7 +97,7 @@ TEST_F(SecurityHeaders, StrictTransportSecurity) {
 }
 
 // CORS: an arbitrary origin must not get credentialed access.
-class SecurityCors : public Check {};
+class SecurityCors : public security::SecurityCheck {};
 
 TEST_F(SecurityCors, ForeignOriginGetsNoCredentialedAccess) {
   title("An arbitrary Origin is not reflected with Access-Control-Allow-Credentials: true");

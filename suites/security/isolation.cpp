@@ -8,7 +8,7 @@ namespace {
 
 using nlohmann::json;
 
-class SecurityIsolation : public Check {
+class SecurityIsolation : public security::SecurityCheck {
  protected:
   bool chat() const { return ctx().config().security.chat; }
 

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-class SecurityLeaks : public Check {
+class SecurityLeaks : public security::SecurityCheck {
  protected:
   // The errors an attacker can provoke without credentials, and a few with.
   std::vector<http::Request> provoking_requests(const Identity* alice) {

@@ -14,6 +14,19 @@
 
 namespace kgate::security {
 
+// The base of every security check: paced to suites.security.max_rps, cleanups included.
+class SecurityCheck : public Check {
+ protected:
+  void SetUp() override {
+    Check::SetUp();
+    ctx().pace(ctx().config().security.max_rps);
+  }
+  void TearDown() override {
+    Check::TearDown();
+    ctx().pace(0);
+  }
+};
+
 // One call of the contract: what a sweep sends and names in its findings.
 struct Endpoint {
   std::string method;

@@ -12,7 +12,7 @@
 namespace kgate {
 namespace {
 
-class SecurityTls : public Check {
+class SecurityTls : public security::SecurityCheck {
  protected:
   struct Endpoint {
     std::string url;  // as configured

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-class SecurityValidation : public Check {
+class SecurityValidation : public security::SecurityCheck {
  protected:
   // Sends `body` as a create (or `method` on `url`) and returns the answer; a 2xx create is
   // cleaned up.

@@ -37,8 +37,9 @@ class SecurityGate : public ::testing::Test {
   }
 
   // Every finding fails unless the test says otherwise.
-  KgateRun kgate(const std::string& yaml = "suites:\n  security:\n    fail_on: info\n",
-                 std::vector<std::string> extra = {}) {
+  KgateRun kgate(
+      const std::string& yaml = "suites:\n  security:\n    fail_on: info\n    max_rps: 0\n",
+      std::vector<std::string> extra = {}) {
     KgateOptions o;
     o.args = {"run",       "--config",  write_temp_file("kgate.yaml", yaml),
               "--target",  api_->url(), "--frontend",
@@ -167,17 +168,32 @@ INSTANTIATE_TEST_SUITE_P(
 // and do not fail the gate; at or above it they do.
 TEST_F(SecurityGate, SeverityFloorDecidesWhatFailsTheGate) {
   start_app({"leaky-errors"}, {"leaky-errors"});
-  auto run = kgate("suites:\n  security:\n    fail_on: medium\n", {"--tags", "leaks"});
+  auto run =
+      kgate("suites:\n  security:\n    fail_on: medium\n    max_rps: 0\n", {"--tags", "leaks"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_EQ(run.status_of("security.Leaks.ErrorsRevealNoInternals"), "failed");  // medium
   EXPECT_EQ(run.status_of("security.Leaks.HeadersNameNoVersions"), "warning");   // low
   EXPECT_NE(run.junit.find("WARNING"), std::string::npos);
 
-  auto lenient = kgate("suites:\n  security:\n    fail_on: high\n", {"--tags", "leaks"});
+  auto lenient =
+      kgate("suites:\n  security:\n    fail_on: high\n    max_rps: 0\n", {"--tags", "leaks"});
   EXPECT_EQ(lenient.exit_code, 0) << lenient.output;
   EXPECT_EQ(lenient.status_of("security.Leaks.ErrorsRevealNoInternals"), "warning");
   EXPECT_EQ(lenient.results["summary"].value("warnings", -1), 2);
   EXPECT_NE(lenient.html.find("Warnings"), std::string::npos);
+}
+
+// The suite is gentle on a live target: requests are paced to suites.security.max_rps.
+TEST_F(SecurityGate, RequestsArePacedToMaxRps) {
+  start_app();
+  auto run = kgate("suites:\n  security:\n    max_rps: 50\n", {"--tags", "auth"});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  std::size_t requests = 0;
+  for (const auto& c : run.results["checks"]) requests += c["evidence"].size();
+  ASSERT_GT(requests, 40u);
+  // A lower bound only: pacing can make a run slower, never faster than this.
+  EXPECT_GE(run.took.count(), static_cast<long>((requests - 1) * 1000 / 50) * 9 / 10)
+      << requests << " requests";
 }
 
 // Without the secret or tokens, isolation cannot be checked: skipped with the reason, not passed.
@@ -242,7 +258,7 @@ class SecurityTlsGate : public ::testing::Test {
     o.hsts = s.hsts;
     testfw::TlsServer server(o);
     std::string url = "https://localhost:" + std::to_string(server.port());
-    std::string yaml = "suites:\n  security:\n    fail_on: info\n";
+    std::string yaml = "suites:\n  security:\n    fail_on: info\n    max_rps: 0\n";
     if (trust_ca) yaml += "target:\n  ca_file: " + certs_.ca.cert + "\n";
     KgateOptions k;
     k.args = {"run",

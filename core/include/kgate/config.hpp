@@ -103,6 +103,7 @@ struct SecurityConfig {
   bool enabled = true;
   std::string fail_on = "medium";  // lowest severity whose findings fail the gate
   bool chat = true;                // sweep the chat endpoint too
+  double max_rps = 20;             // pace: the suite is not a load test (0: no cap)
   std::size_t large_body_bytes = std::size_t{5} << 20;  // the oversized-body probe
 };
 
@@ -112,6 +113,26 @@ inline const std::vector<std::string>& severities() {
   return s;
 }
 int severity_rank(const std::string& severity);
+
+// The load suite: one request driven by an executor, gated by thresholds.
+struct LoadConfig {
+  bool enabled = true;
+  std::string base = "backend";  // backend | frontend | ingress
+  std::string path = "/health";
+  std::string method = "GET";
+  std::string body;
+  bool authenticated = false;  // send a test identity's bearer token
+  std::string executor = "constant-arrival-rate";
+  double rate = 50;    // arrival-rate executors: iterations/s (start rate for ramping)
+  int vus = 10;        // VU executors (start VUs for ramping)
+  std::string stages;  // ramping executors: "30s:100,1m:500"
+  Millis duration{30000};
+  Millis think{0};
+  int connections = 64;
+  int threads = 0;
+  Millis max_queue_wait{1000};
+  std::vector<std::string> thresholds{"p95 < 500ms", "error_rate < 1%", "dropped == 0"};
+};
 
 struct SuiteToggle {
   bool enabled = true;
@@ -130,7 +151,8 @@ struct Config {
   AuthConfig auth;
   SmokeConfig smoke;
   SecurityConfig security;
-  SuiteToggle resilience, load;
+  SuiteToggle resilience;
+  LoadConfig load;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};

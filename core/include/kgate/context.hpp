@@ -1,6 +1,7 @@
 #pragma once
 // The run context that checks use: configuration, HTTP with evidence, identities, and cleanup of
 // everything a check created. One per run; checks reach it through kgate::ctx().
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,10 @@ class RunContext {
   http::Response send(const std::string& method, const std::string& url, const std::string& token,
                       const std::string& json_body = "");
 
+  // Caps the request rate (0: no cap): suites that must stay gentle on a live target pace
+  // their calls; the wait is bounded by the cap and ends early on Ctrl-C.
+  void pace(double max_rps);
+
   // Identities by label, acquired once per run.
   const Identity& identity(const std::string& label);
 
@@ -67,6 +72,8 @@ class RunContext {
   std::vector<std::pair<std::string, std::function<void()>>> cleanups_;
   CheckRecord record_;
   std::string secret_;
+  std::chrono::nanoseconds min_interval_{0};
+  std::chrono::steady_clock::time_point last_send_{};
 };
 
 // The run's context (valid while the runner runs).

@@ -23,4 +23,9 @@ std::pair<std::string, std::string> split_suite_name(const std::string& test_sui
 
 std::vector<CheckResult> run_checks(RunContext& c, const RunOptions& options);
 
+// Checks that exist only for a given configuration (one per load threshold, say) register
+// themselves here; run_checks() calls every registrar once, before the checks run.
+using CheckRegistrar = void (*)(const Config& config);
+bool add_check_registrar(CheckRegistrar registrar);
+
 }  // namespace kgate

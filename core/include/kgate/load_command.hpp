@@ -1,0 +1,35 @@
+#pragma once
+// `kgate load URL`: an ad-hoc load run, like wrk or k6 run, with thresholds as an exit code.
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace kgate {
+
+struct LoadArgs {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  double rate = 0;     // open model
+  int vus = 0;         // closed model
+  std::string stages;  // ramping: "30s:100,1m:500"
+  std::string duration = "10s";
+  std::string think = "0s";
+  int connections = 64;
+  int threads = 0;
+  std::string timeout = "10s", connect_timeout = "3s", max_queue_wait = "1s";
+  bool insecure = false;
+  std::string ca_file;
+  std::vector<std::string> thresholds;
+  std::string out;  // results JSON
+};
+
+CLI::App* add_load_command(CLI::App& app, LoadArgs& args);
+// Exit: 0 done (thresholds passed), 1 a threshold failed, 2 usage, 3 unreachable, 130 Ctrl-C.
+int cmd_load(const LoadArgs& args);
+
+}  // namespace kgate

@@ -1,0 +1,220 @@
+#include "kgate/load_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <iostream>
+
+#include "kgate/check.hpp"
+#include "kgate/duration.hpp"
+#include "kgate/gate.hpp"
+#include "kgate/load/engine.hpp"
+#include "kgate/load/results_json.hpp"
+#include "kgate/redact.hpp"
+#include "kgate/reports.hpp"
+
+namespace kgate {
+
+using load::format_micros;
+
+CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
+  auto* c = app.add_subcommand("load", "Drive load at a URL (open or closed model) and measure");
+  c->add_option("url", a.url, "http(s) URL to load")->required();
+  c->add_option("-r,--rate", a.rate, "open model: requests per second (constant-arrival-rate)");
+  c->add_option("-u,--vus", a.vus, "closed model: virtual users, each one request at a time");
+  c->add_option("--stages", a.stages,
+                "ramp: duration:target pairs, e.g. 30s:100,1m:500 (rate with --rate-ramp "
+                "semantics when --vus is not given)");
+  c->add_option("-d,--duration", a.duration, "how long (constant executors)")
+      ->capture_default_str();
+  c->add_option("--think", a.think, "closed model: pause between a VU's requests");
+  c->add_option("-m,--method", a.method, "HTTP method")->capture_default_str();
+  c->add_option("-H,--header", a.headers, "request header 'Name: value' (repeatable)");
+  c->add_option("--body", a.body, "request body");
+  c->add_option("-c,--connections", a.connections, "open model: cap on open connections")
+      ->capture_default_str();
+  c->add_option("-t,--threads", a.threads, "I/O threads (default: one per core)");
+  c->add_option("--timeout", a.timeout, "request timeout")->capture_default_str();
+  c->add_option("--connect-timeout", a.connect_timeout, "connect + TLS handshake timeout")
+      ->capture_default_str();
+  c->add_option("--max-queue-wait", a.max_queue_wait,
+                "open model: an iteration not started within this of its intended time is "
+                "dropped")
+      ->capture_default_str();
+  c->add_flag("-k,--insecure", a.insecure, "skip TLS certificate verification");
+  c->add_option("--ca-file", a.ca_file, "PEM file of extra trust anchors");
+  c->add_option("--threshold", a.thresholds,
+                "gate, e.g. 'p95 < 300ms', 'error_rate < 1%', 'rps >= 500' (repeatable)");
+  c->add_option("-o,--out", a.out, "write the results as JSON here");
+  c->footer(
+      "Examples:\n"
+      "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
+      "  kgate load http://localhost:7860/health --vus 64 --duration 10s --threshold 'p99 < 50ms'\n"
+      "  kgate load https://todo.example/api/health --stages 30s:100,1m:1000,30s:0 --out r.json");
+  return c;
+}
+
+namespace {
+
+std::chrono::nanoseconds dur(const std::string& text, const char* flag) {
+  try {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(parse_duration(text));
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string(flag) + ": " + e.what());
+  }
+}
+
+std::string count(double v) {
+  if (v >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
+  if (v >= 1e4) return fmt::format("{:.1f}k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+// A live line on a terminal; a log line every few seconds otherwise (CI stays quiet but alive).
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : tty_(::isatty(STDERR_FILENO) != 0) {}
+  void operator()(const load::Progress& p) {
+    std::string line =
+        fmt::format("{:6.1f}s/{:.0f}s  {:>7} rps  p95 {:>8}  errors {}  dropped {}", p.elapsed_s,
+                    p.total_s, p.last ? count(p.last->rps) : "-",
+                    p.last ? format_micros(p.last->p95_us) : "-", p.failed, p.dropped);
+    if (tty_) {
+      std::cerr << "\r" << line << "\033[K" << std::flush;
+    } else if (p.elapsed_s >= next_log_) {
+      std::cerr << "load: " << line << std::endl;
+      next_log_ = p.elapsed_s + 5;
+    }
+  }
+  void end() {
+    if (tty_) std::cerr << "\r\033[K" << std::flush;
+  }
+
+ private:
+  bool tty_;
+  double next_log_ = 0;
+};
+
+}  // namespace
+
+int cmd_load(const LoadArgs& a) {
+  load::ExecutorSpec spec;
+  load::RequestSpec request;
+  load::EngineOptions options;
+  std::vector<load::Threshold> thresholds;
+  try {
+    if (a.rate > 0 && a.vus > 0) throw ConfigError("--rate and --vus exclude each other");
+    spec.duration = dur(a.duration, "--duration");
+    spec.think_time = dur(a.think, "--think");
+    if (!a.stages.empty()) {
+      spec.stages = load::parse_stages(a.stages);
+      spec.type = a.vus > 0 ? "ramping-vus" : "ramping-arrival-rate";
+      spec.start_vus = 0;
+      spec.start_rate = 0;
+    } else if (a.vus > 0) {
+      spec.type = "constant-vus";
+      spec.vus = a.vus;
+    } else {
+      if (a.rate <= 0) throw ConfigError("give --rate (open model) or --vus (closed model)");
+      spec.type = "constant-arrival-rate";
+      spec.rate = a.rate;
+    }
+    request.method = a.method;
+    request.url = a.url;
+    request.body = a.body;
+    for (const auto& h : a.headers) {
+      auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0)
+        throw ConfigError("--header '" + h + "': expected 'Name: value'");
+      std::string value = h.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      request.headers.emplace_back(h.substr(0, colon), value);
+    }
+    options.threads = a.threads;
+    options.connections = a.connections;
+    options.request_timeout = dur(a.timeout, "--timeout");
+    options.connect_timeout = dur(a.connect_timeout, "--connect-timeout");
+    options.max_queue_wait = dur(a.max_queue_wait, "--max-queue-wait");
+    options.insecure = a.insecure;
+    options.ca_file = a.ca_file;
+    for (const auto& t : a.thresholds) {
+      try {
+        thresholds.push_back(load::parse_threshold(t));
+      } catch (const load::ThresholdError& e) {
+        throw ConfigError("--threshold '" + t + "' (column " + std::to_string(e.offset + 1) +
+                          "): " + e.what());
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  auto executor = load::make_executor(spec);
+
+  std::atomic<bool> stop{false};
+  ProgressPrinter printer;
+  std::cerr << "kgate load: " << request.method << " " << redact(request.url) << ", "
+            << executor->describe() << std::endl;
+  load::LoadResult result;
+  try {
+    result = load::run_load(*executor, request, options, stop, [&](const load::Progress& p) {
+      if (interrupted()) stop = true;
+      printer(p);
+    });
+  } catch (const std::runtime_error& e) {
+    printer.end();
+    std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    return kExitUnreachable;
+  }
+  printer.end();
+
+  std::vector<load::ThresholdResult> verdicts;
+  for (const auto& t : thresholds) verdicts.push_back(load::evaluate(t, result.summary));
+
+  const auto& s = result.summary;
+  double rps = s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0;
+  std::cout << fmt::format("{} requests in {:.1f}s: {} rps, {} failed, {} dropped{}\n", s.requests,
+                           s.duration_s, count(rps), s.failed, s.dropped,
+                           result.interrupted ? " (interrupted)" : "");
+  if (s.latency.count() > 0) {
+    std::cout << fmt::format(
+        "latency (from intended start)  p50 {}  p95 {}  p99 {}  max {}\n",
+        format_micros(s.latency.percentile(50)), format_micros(s.latency.percentile(95)),
+        format_micros(s.latency.percentile(99)), format_micros(s.latency.max()));
+    std::cout << fmt::format(
+        "service time (from send)       p50 {}  p95 {}  p99 {}  max {}\n",
+        format_micros(s.service.percentile(50)), format_micros(s.service.percentile(95)),
+        format_micros(s.service.percentile(99)), format_micros(s.service.max()));
+  }
+  if (!s.errors.empty()) {
+    std::cout << "errors:";
+    for (const auto& [cls, n] : s.errors) std::cout << " " << cls << "=" << n;
+    std::cout << "\n";
+  }
+  std::cout << "connections: " << result.connections_opened << " opened, peak "
+            << result.peak_connections << ", threads " << result.threads << "\n";
+  bool failed = false;
+  for (const auto& v : verdicts) {
+    std::cout << (v.passed ? "  ok    " : "  FAIL  ") << v.message << "\n";
+    failed = failed || !v.passed;
+  }
+  if (!a.out.empty()) {
+    try {
+      reports::write_file_atomically(a.out, load::to_json(result, verdicts).dump(2) + "\n");
+      std::cout << "results: " << a.out << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "kgate load: " << e.what() << std::endl;
+      return 4;
+    }
+  }
+  std::cout << std::flush;
+  if (result.interrupted) return kExitInterrupted;
+  if (s.completed == 0 && s.failed > 0 && s.errors.count("connect")) {
+    std::cerr << "kgate load: no request got an answer from " << redact(request.url) << std::endl;
+    return kExitUnreachable;
+  }
+  return failed ? kExitGateFailed : kExitPass;
+}
+
+}  // namespace kgate

@@ -1,0 +1,80 @@
+#pragma once
+// The load engine: runs an executor's schedule against one HTTP origin with a pool of
+// keep-alive connections, one io_context per thread, and measures every request. Asio and Beast
+// stay inside engine.cpp; this header is cheap to include.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kgate/load/executor.hpp"
+#include "kgate/load/histogram.hpp"
+#include "kgate/load/threshold.hpp"
+
+namespace kgate::load {
+
+// One HTTP request as the user writes it (wrk's -H/--body, k6's http.request).
+struct RequestSpec {
+  std::string method = "GET";
+  std::string url;  // http:// or https://
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct EngineOptions {
+  int threads = 0;       // 0: one per core
+  int connections = 64;  // open model: cap on open connections over all threads
+  Nanos connect_timeout = std::chrono::seconds(3);
+  Nanos request_timeout = std::chrono::seconds(10);
+  // Open model: an iteration that cannot start on a free connection within this time of its
+  // intended start is dropped (counted, never hidden). Until then it waits, and the wait counts
+  // in its latency, which is measured from the intended start (coordinated omission corrected).
+  Nanos max_queue_wait = std::chrono::seconds(1);
+  bool insecure = false;                     // skip TLS certificate verification
+  std::string ca_file;                       // extra trust anchors (PEM)
+  Nanos interval = std::chrono::seconds(1);  // time series resolution
+};
+
+// One interval of the time series.
+struct IntervalStats {
+  double start_s = 0;  // from the start of the run
+  std::uint64_t requests = 0, completed = 0, failed = 0, dropped = 0;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::map<std::string, std::uint64_t> errors;                   // by class
+  std::uint64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;  // corrected latency
+  std::uint64_t service_p99_us = 0;
+  double rps = 0;  // completed per second in this interval
+};
+
+struct LoadResult {
+  LoadSummary summary;
+  std::vector<IntervalStats> series;
+  std::string executor;  // executor->describe()
+  std::string target;    // METHOD URL
+  int threads = 0;
+  std::uint64_t connections_opened = 0;
+  int peak_connections = 0;
+  bool interrupted = false;
+};
+
+// What a progress line shows; called from the engine's reporter thread about every interval.
+struct Progress {
+  double elapsed_s = 0, total_s = 0;
+  const IntervalStats* last = nullptr;  // the last complete interval (null before the first)
+  std::uint64_t requests = 0, failed = 0, dropped = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+// Runs `executor` against `request` until the schedule ends or `stop` becomes true (then
+// in-flight requests are abandoned and the result is marked interrupted). Throws
+// std::invalid_argument for a bad URL and std::runtime_error when the target's host cannot be
+// resolved or the TLS setup fails; failures of individual requests are measured, not thrown.
+LoadResult run_load(const Executor& executor, const RequestSpec& request,
+                    const EngineOptions& options, const std::atomic<bool>& stop,
+                    const ProgressFn& progress = {});
+
+}  // namespace kgate::load

@@ -1,0 +1,108 @@
+// The load suite end to end: `kgate run --suites load` drives the reference app and gates on
+// each threshold; the slow and errors-5xx faults breach the matching thresholds; a misspelled
+// metric stops the run before any load is sent. And `kgate load` as an ad-hoc tool.
+#include <gtest/gtest.h>
+
+#include "framework/todo_app.hpp"
+#include "integration/kgate_cli.hpp"
+
+namespace kgate::test {
+namespace {
+
+using testfw::TodoApp;
+using testfw::TodoAppOptions;
+
+constexpr const char* kSecret = "kgate-load-it-secret-7c1d9e0f3a52";
+
+// The list endpoint of a fresh identity, 100 rps for 2 s.
+std::string load_yaml(const std::string& thresholds) {
+  return "suites:\n"
+         "  load:\n"
+         "    path: /api/{user_id}/tasks\n"
+         "    authenticated: true\n"
+         "    rate: 100\n"
+         "    duration: 2s\n"
+         "    thresholds: " +
+         thresholds + "\n";
+}
+
+KgateRun run_load_suite(const TodoApp& api, const std::string& yaml) {
+  KgateOptions o;
+  o.args = {"run",      "--config", write_temp_file("kgate.yaml", yaml), "--target", api.url(),
+            "--suites", "load"};
+  o.env = {{"BETTER_AUTH_SECRET", kSecret}};
+  return run_kgate(o);
+}
+
+TodoApp start_api(std::vector<std::string> faults = {},
+                  std::map<std::string, std::string> env = {}) {
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  a.faults = std::move(faults);
+  a.env = std::move(env);
+  return TodoApp(a);
+}
+
+TEST(LoadGate, PassesWhenEveryThresholdHolds) {
+  auto api = start_api();
+  auto run = run_load_suite(api, load_yaml("['p95 < 500ms', 'error_rate < 1%', 'dropped == 0', "
+                                           "'requests >= 150']"));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.status_of("load.Run.Scenario"), "passed") << run.output;
+  for (const char* t : {"p95 < 500ms", "error_rate < 1%", "dropped == 0", "requests >= 150"})
+    EXPECT_EQ(run.status_of(std::string("load.Thresholds.") + t), "passed") << t << run.output;
+  // The measured value travels with each threshold into every report.
+  auto check = run.check("load.Thresholds.p95 < 500ms");
+  EXPECT_TRUE(check["properties"].contains("measured")) << check.dump();
+  EXPECT_NE(run.junit.find("name=\"measured\""), std::string::npos);
+}
+
+TEST(LoadGate, SlowFaultBreachesTheLatencyThreshold) {
+  auto api = start_api({"slow"}, {{"TODO_FAULT_SLOW_MS", "200"}});
+  auto run = run_load_suite(api, load_yaml("['p95 < 100ms', 'error_rate < 1%']"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status_of("load.Thresholds.p95 < 100ms"), "failed") << run.output;
+  EXPECT_NE(run.message_of("load.Thresholds.p95 < 100ms").find("is not < 100ms"), std::string::npos)
+      << run.message_of("load.Thresholds.p95 < 100ms");
+  EXPECT_EQ(run.status_of("load.Thresholds.error_rate < 1%"), "passed");
+}
+
+TEST(LoadGate, ErrorFaultBreachesTheErrorRateThreshold) {
+  auto api = start_api({"errors-5xx"}, {{"TODO_FAULT_ERROR_RATE", "0.3"}});
+  auto run = run_load_suite(api, load_yaml("['error_rate < 1%', 'p95 < 500ms']"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status_of("load.Thresholds.error_rate < 1%"), "failed") << run.output;
+  EXPECT_EQ(run.status_of("load.Thresholds.p95 < 500ms"), "passed") << run.output;
+}
+
+TEST(LoadGate, MisspelledMetricIsAConfigErrorNamingThePlace) {
+  auto api = start_api();
+  auto run = run_load_suite(api, load_yaml("['p95 < 500ms', 'eror_rate < 1%']"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  // thresholds is on line 7; the second item's text starts at column 34.
+  EXPECT_NE(run.output.find("kgate.yaml:7:34"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("did you mean 'error_rate'"), std::string::npos) << run.output;
+}
+
+TEST(KgateLoad, AdHocRunWritesResultsAndGates) {
+  auto api = start_api();
+  std::string out = write_temp_file("results.json", "");
+  auto ok = run_kgate({"load", api.url() + "/health", "--rate", "200", "--duration", "1s",
+                       "--threshold", "p99 < 1s", "--out", out});
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  auto results = nlohmann::json::parse(slurp(out));
+  EXPECT_EQ(results["completed"], 200);
+  EXPECT_EQ(results["thresholds"][0]["passed"], true);
+  EXPECT_FALSE(results["latency"]["histogram"].get<std::string>().empty());
+  auto breached = run_kgate({"load", api.url() + "/health", "--vus", "2", "--duration", "1s",
+                             "--threshold", "requests > 100000000"});
+  EXPECT_EQ(breached.exit_code, 1) << breached.output;
+  auto bad = run_kgate({"load", api.url() + "/health", "--rate", "10", "--threshold", "p95 <"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  auto unreachable = run_kgate({"load", "http://127.0.0.1:9/", "--rate", "10", "--duration", "1s"});
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.output;
+}
+
+}  // namespace
+}  // namespace kgate::test
