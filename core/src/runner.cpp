@@ -56,6 +56,7 @@ class ResultCollector : public ::testing::EmptyTestEventListener {
     res.owasp = rec.owasp;
     res.properties = std::move(rec.properties);
     res.evidence = std::move(rec.evidence);
+    res.charts = std::move(rec.charts);
     res.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     const auto* result = info.result();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,11 @@ table{border-collapse:collapse;width:100%}
 .c-warning .message{color:#762c00}
 pre{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;max-height:26em;overflow:auto}
 pre.detail{background:#fff5f5;border-color:#ffcecb}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px;margin:12px 0 0}
+.chart{margin:0;background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:8px 10px}
+.chart figcaption{font-weight:700;font-size:.85rem;margin-bottom:4px}.chart .unit{color:var(--muted);font-weight:400}
+.legend{font-size:.78rem;color:var(--muted)}.legend span{margin-right:12px;white-space:nowrap}
+.legend i{display:inline-block;width:10px;height:3px;margin-right:4px;vertical-align:middle}
 h4{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:14px 0 6px}
 .props{font-size:.9rem;border:1px solid var(--line);border-radius:8px;overflow:hidden}
 .props th,.props td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
@@ -398,6 +404,100 @@ std::string upper(std::string s) {
   return s;
 }
 
+// A step for axis labels: 1, 2 or 5 times a power of ten, about max/4.
+double nice_step(double max) {
+  if (max <= 0) return 1;
+  double raw = max / 4;
+  double p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (raw <= m * p) return m * p;
+  return 10 * p;
+}
+
+std::string axis_number(double v) {
+  if (v >= 1000) return fmt::format("{:.0f}k", v / 1000);
+  if (v == std::floor(v)) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.1f}", v);
+}
+
+// Lines over time or bars over labels, as inline SVG: the report stays one file.
+std::string chart_svg(const Chart& ch) {
+  static constexpr const char* kColours[] = {"#0969da", "#bc4c00", "#cf222e",
+                                             "#8250df", "#1a7f37", "#9a6700"};
+  constexpr double kW = 640, kH = 190, kLeft = 48, kRight = 10, kTop = 10, kBottom = 24;
+  const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
+  std::size_t points = 0;
+  double max = 0;
+  for (const auto& s : ch.series) {
+    points = std::max(points, s.values.size());
+    for (double v : s.values) max = std::max(max, v);
+  }
+  if (points == 0) return "";
+  const double step = nice_step(max);
+  const double top = std::max(step, std::ceil(max / step) * step);
+  std::string out = fmt::format(
+      "<figure class=\"chart\"><figcaption>{} <span class=\"unit\">({})</span></figcaption>"
+      "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+      esc(ch.title), esc(ch.unit), kW, kH, esc(ch.title));
+  for (double y = 0; y <= top + step / 2; y += step) {
+    double py = kTop + plot_h - plot_h * y / top;
+    out += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#d0d7de\" "
+        "stroke-width=\"0.6\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\" "
+        "fill=\"#59636e\">{}</text>",
+        kLeft, kW - kRight, fmt_num(py), fmt_num(py), kLeft - 4, fmt_num(py + 3), axis_number(y));
+  }
+  if (!ch.labels.empty()) {  // bars: groups per label, one bar per series
+    const double group = plot_w / static_cast<double>(points);
+    const double bar =
+        group * 0.8 / static_cast<double>(std::max<std::size_t>(1, ch.series.size()));
+    for (std::size_t i = 0; i < points; ++i) {
+      for (std::size_t s = 0; s < ch.series.size(); ++s) {
+        double v = i < ch.series[s].values.size() ? ch.series[s].values[i] : 0;
+        double h = plot_h * v / top;
+        out += fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} {}: "
+            "{}</title></rect>",
+            fmt_num(kLeft + group * static_cast<double>(i) + group * 0.1 +
+                    bar * static_cast<double>(s)),
+            fmt_num(kTop + plot_h - h), fmt_num(bar * 0.95), fmt_num(h), kColours[s % 6],
+            esc(ch.series[s].name), esc(i < ch.labels.size() ? ch.labels[i] : ""), axis_number(v));
+      }
+      out += fmt::format(
+          "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" "
+          "fill=\"#59636e\">{}</text>",
+          fmt_num(kLeft + group * (static_cast<double>(i) + 0.5)), kH - 8,
+          esc(i < ch.labels.size() ? ch.labels[i] : ""));
+    }
+  } else {  // lines over time
+    const double span = std::max<double>(1, static_cast<double>(points - 1));
+    for (std::size_t s = 0; s < ch.series.size(); ++s) {
+      std::string path;
+      for (std::size_t i = 0; i < ch.series[s].values.size(); ++i) {
+        double px = kLeft + plot_w * static_cast<double>(i) / span;
+        double py = kTop + plot_h - plot_h * ch.series[s].values[i] / top;
+        path += fmt::format("{}{},{}", i == 0 ? "M" : " L", fmt_num(px), fmt_num(py));
+      }
+      out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"/>", path,
+                         kColours[s % 6]);
+    }
+    const double total_s = ch.interval_s * span;
+    const double xstep = nice_step(total_s);
+    for (double t = 0; t <= total_s + 1e-9; t += xstep)
+      out += fmt::format(
+          "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" "
+          "fill=\"#59636e\">{}s</text>",
+          fmt_num(kLeft + plot_w * t / std::max(total_s, 1e-9)), kH - 8, axis_number(t));
+  }
+  out += "</svg><div class=\"legend\">";
+  for (std::size_t s = 0; s < ch.series.size(); ++s)
+    out += fmt::format("<span><i style=\"background:{}\"></i>{}</span>", kColours[s % 6],
+                       esc(ch.series[s].name));
+  out += "</div></figure>";
+  return out;
+}
+
 std::string check_card(const CheckResult& c, std::size_t index) {
   const std::string status = to_string(c.status);
   std::string out = fmt::format("<article class=\"check c-{}\" id=\"check-{}\">", status, index);
@@ -423,6 +523,11 @@ std::string check_card(const CheckResult& c, std::size_t index) {
   if (!c.detail.empty() && c.detail != c.message)
     out += block(c.detail, c.status == CheckStatus::Failed ? "detail" : "");
   out += properties_table(c);
+  if (!c.charts.empty()) {
+    out += "<div class=\"charts\">";
+    for (const auto& ch : c.charts) out += chart_svg(ch);
+    out += "</div>";
+  }
   out += evidence_list(c, c.status == CheckStatus::Failed || c.status == CheckStatus::Warning);
   out += "</article>";
   return out;
@@ -533,6 +638,22 @@ std::string html(const RunResult& raw) {
   if (all.total == 0)
     out += "<section><h2>Checks</h2><p class=\"empty\">No check ran.</p></section>";
   section(out, run, CheckStatus::Failed, "failed", "Failed checks");
+  // Charts stay in view whatever the check's outcome: a passing load run is still the figure a
+  // release manager looks for.
+  {
+    std::string cards;
+    for (const auto& c : run.checks) {
+      if (c.charts.empty()) continue;
+      // A <div>, not an <article>: every check has exactly one article (its card below).
+      cards += fmt::format("<div class=\"check c-{}\"><div class=\"check-head\"><h3>{}</h3></div>",
+                           to_string(c.status), esc(c.title.empty() ? c.name : c.title));
+      cards += properties_table(c) + "<div class=\"charts\">";
+      for (const auto& ch : c.charts) cards += chart_svg(ch);
+      cards += "</div></div>";
+    }
+    if (!cards.empty())
+      out += "<section id=\"measurements\"><h2>Measurements</h2>" + cards + "</section>";
+  }
   section(out, run, CheckStatus::Warning, "warnings",
           "Warnings (findings below the gate's severity floor)");
   section(out, run, CheckStatus::Skipped, "skipped", "Skipped checks");

@@ -30,18 +30,32 @@ Json check_json(const CheckResult& c) {
                         {"response_excerpt", e.response_excerpt},
                         {"note", e.note}});
   }
-  return Json{{"suite", c.suite},
-              {"classname", c.classname},
-              {"name", c.name},
-              {"title", c.title},
-              {"status", to_string(c.status)},
-              {"seconds", rounded(c.seconds, 1000)},
-              {"message", c.message},
-              {"detail", c.detail},
-              {"severity", c.severity},
-              {"owasp", c.owasp},
-              {"properties", std::move(properties)},
-              {"evidence", std::move(evidence)}};
+  Json out{{"suite", c.suite},
+           {"classname", c.classname},
+           {"name", c.name},
+           {"title", c.title},
+           {"status", to_string(c.status)},
+           {"seconds", rounded(c.seconds, 1000)},
+           {"message", c.message},
+           {"detail", c.detail},
+           {"severity", c.severity},
+           {"owasp", c.owasp},
+           {"properties", std::move(properties)},
+           {"evidence", std::move(evidence)}};
+  if (!c.charts.empty()) {
+    Json charts = Json::array();
+    for (const auto& ch : c.charts) {
+      Json series = Json::array();
+      for (const auto& s : ch.series) series.push_back({{"name", s.name}, {"values", s.values}});
+      charts.push_back({{"title", ch.title},
+                        {"unit", ch.unit},
+                        {"interval_s", ch.interval_s},
+                        {"labels", ch.labels},
+                        {"series", std::move(series)}});
+    }
+    out["charts"] = std::move(charts);
+  }
+  return out;
 }
 
 }  // namespace

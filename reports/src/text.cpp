@@ -155,6 +155,20 @@ RunResult cleaned(const RunResult& run) {
       x.note = c(e.note);
       k.evidence.push_back(std::move(x));
     }
+    for (const auto& ch : in.charts) {
+      Chart x;
+      x.title = c(ch.title);
+      x.unit = c(ch.unit);
+      x.interval_s = finite_or_zero(ch.interval_s);
+      for (const auto& l : ch.labels) x.labels.push_back(c(l));
+      for (const auto& s : ch.series) {
+        ChartSeries y;
+        y.name = c(s.name);
+        for (double v : s.values) y.values.push_back(finite_or_zero(v));
+        x.series.push_back(std::move(y));
+      }
+      k.charts.push_back(std::move(x));
+    }
     out.checks.push_back(std::move(k));
   }
   return out;

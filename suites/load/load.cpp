@@ -28,7 +28,54 @@ std::string base_url(const Config& c) {
   return c.target.backend;
 }
 
-class LoadRun : public Check {};
+class LoadRun : public Check {
+ protected:
+  // Throughput, latency and errors over time, and both latency distributions.
+  void add_charts(const load::LoadResult& r) {
+    const double interval = r.series.size() > 1 ? r.series[1].start_s - r.series[0].start_s : 1;
+    auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
+    Chart throughput{"Throughput", "req/s", interval, {}, {{"answered", {}}, {"failed", {}}}};
+    Chart latency{"Latency from the intended start",
+                  "ms",
+                  interval,
+                  {},
+                  {{"p50", {}}, {"p95", {}}, {"p99", {}}}};
+    Chart errors{"Errors by class", "per interval", interval, {}, {}};
+    std::map<std::string, std::size_t> error_series;
+    for (const auto& i : r.series)
+      for (const auto& [cls, n] : i.errors)
+        if (!error_series.count(cls)) {
+          error_series[cls] = errors.series.size();
+          errors.series.push_back({cls, {}});
+        }
+    for (const auto& i : r.series) {
+      throughput.series[0].values.push_back(i.rps);
+      throughput.series[1].values.push_back(static_cast<double>(i.failed) / interval);
+      latency.series[0].values.push_back(ms(i.p50_us));
+      latency.series[1].values.push_back(ms(i.p95_us));
+      latency.series[2].values.push_back(ms(i.p99_us));
+      for (auto& e : errors.series) {
+        auto it = i.errors.find(e.name);
+        e.values.push_back(it == i.errors.end() ? 0.0 : static_cast<double>(it->second));
+      }
+    }
+    Chart distribution{"Latency distribution",
+                       "ms",
+                       0,
+                       {"p50", "p90", "p95", "p99", "p99.9", "max"},
+                       {{"from intended start", {}}, {"service time", {}}}};
+    for (double q : {50.0, 90.0, 95.0, 99.0, 99.9, 100.0}) {
+      const auto& s = r.summary;
+      distribution.series[0].values.push_back(s.latency.count() ? ms(s.latency.percentile(q)) : 0);
+      distribution.series[1].values.push_back(s.service.count() ? ms(s.service.percentile(q)) : 0);
+    }
+    auto& charts = ctx().check().charts;
+    charts.push_back(std::move(throughput));
+    charts.push_back(std::move(latency));
+    if (!errors.series.empty()) charts.push_back(std::move(errors));
+    charts.push_back(std::move(distribution));
+  }
+};
 
 TEST_F(LoadRun, Scenario) {
   const auto& l = config().load;
@@ -91,6 +138,7 @@ TEST_F(LoadRun, Scenario) {
     property("service.p99", format_micros(s.service.percentile(99)));
   }
   for (const auto& [cls, n] : s.errors) property("errors." + cls, std::to_string(n));
+  add_charts(result);
   last_run() = std::move(result);
   KGATE_REQUIRE(s.completed > 0) << "no request to " << request.url << " got an answer ("
                                  << s.requests << " sent; errors: "

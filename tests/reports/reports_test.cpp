@@ -774,3 +774,23 @@ TEST(ReportsWarning, EveryWriterShowsAWarningWithoutFailingIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// Charts are drawn inline (no network), escaped, and kept as data in the JSON.
+TEST(ReportsCharts, HtmlDrawsThemAndJsonKeepsTheData) {
+  const auto run = kgate::testing::sample_run();
+  const std::string page = kgate::reports::html(run);
+  auto section = page.find("<section id=\"measurements\">");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(page.find("Throughput &lt;over time&gt;", section), std::string::npos);
+  EXPECT_NE(page.find("<path d=\"M", section), std::string::npos) << "a line chart";
+  EXPECT_NE(page.find("<rect x=", section), std::string::npos) << "a bar chart";
+  const auto j = nlohmann::json::parse(kgate::reports::json_text(run));
+  const auto& charts = j["checks"][0]["charts"];
+  ASSERT_EQ(charts.size(), 2u);
+  EXPECT_EQ(charts[0]["series"][0]["values"], nlohmann::json({10, 20, 30}));
+  EXPECT_EQ(charts[1]["labels"], nlohmann::json({"p50", "p99"}));
+}
+
+}  // namespace

@@ -41,6 +41,14 @@ inline RunResult sample_run() {
                        {"body", std::string("ok ") + kNonAscii}};
   health.evidence.push_back({"GET", "https://todo.example.test/health", "Accept: */*", 200,
                              R"({"status":"healthy"})", 12.5, ""});
+  // Charts as the load suite draws them: lines over time and bars over labels.
+  health.charts.push_back({"Throughput <over time>",
+                           "req/s",
+                           1,
+                           {},
+                           {{"answered", {10, 20, 30}}, {"failed", {0, 1, 0}}}});
+  health.charts.push_back(
+      {"Latency distribution", "ms", 0, {"p50", "p99"}, {{"latency", {1.5, 9}}}});
   run.checks.push_back(health);
 
   CheckResult idor;

@@ -22,6 +22,7 @@ struct CheckRecord {
   std::string owasp;
   std::vector<Property> properties;
   std::vector<Evidence> evidence;
+  std::vector<Chart> charts;
   bool rate_limited = false;  // the target answered 429 past the retry budget
   std::string rate_limit_note;
 };

@@ -23,6 +23,20 @@ struct Property {
 
 // Warning: the check found a problem whose severity is below the gate's floor
 // (suites.security.fail_on); it is reported but does not fail the gate.
+// A chart a check wants drawn in the HTML report (and kept as data in the JSON): lines over
+// time (one point per interval) or bars over labels (a distribution).
+struct ChartSeries {
+  std::string name;            // legend: "p95", "requests/s"
+  std::vector<double> values;  // one per interval, or one per label
+};
+struct Chart {
+  std::string title;                // "Latency over time"
+  std::string unit;                 // y axis: "ms", "req/s"
+  double interval_s = 1;            // line charts: seconds between points
+  std::vector<std::string> labels;  // bar charts: one per value; empty for a line chart
+  std::vector<ChartSeries> series;
+};
+
 enum class CheckStatus { Passed, Failed, Skipped, Warning };
 const char* to_string(CheckStatus s);
 
@@ -39,6 +53,7 @@ struct CheckResult {
   std::string owasp;                 // optional: "API1:2023"
   std::vector<Property> properties;  // measured values and thresholds
   std::vector<Evidence> evidence;
+  std::vector<Chart> charts;
 };
 
 struct RunResult {
