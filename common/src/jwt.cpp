@@ -1,5 +1,7 @@
 #include "kgate/jwt.hpp"
 
+#include "kgate/openssl_ptr.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -26,17 +28,8 @@ constexpr std::array<signed char, 256> make_reverse() {
 }
 constexpr auto kReverse = make_reverse();
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using ossl::MdCtxPtr;
+using ossl::PkeyPtr;
 
 std::string openssl_error(const char* what) {
   unsigned long code = ERR_get_error();
@@ -207,7 +200,7 @@ std::string sign_hs256(const nlohmann::json& payload, std::string_view secret,
 }
 
 Ed25519Key Ed25519Key::generate(std::string kid) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
   EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1) {
     throw std::runtime_error(openssl_error("Ed25519 key generation failed"));

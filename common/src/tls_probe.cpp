@@ -1,5 +1,7 @@
 #include "kgate/tls_probe.hpp"
 
+#include "kgate/openssl_ptr.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -31,30 +33,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct CtxFree {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-struct SslFree {
-  void operator()(SSL* s) const { SSL_free(s); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct AddrFree {
-  void operator()(addrinfo* a) const { freeaddrinfo(a); }
-};
-struct NamesFree {
-  void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using CtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
-using SslPtr = std::unique_ptr<SSL, SslFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using AddrPtr = std::unique_ptr<addrinfo, AddrFree>;
-using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+using CtxPtr = ossl::SslCtxPtr;
+using ossl::BioPtr;
+using ossl::NamesPtr;
+using ossl::SslPtr;
+using ossl::X509Ptr;
+using AddrPtr = std::unique_ptr<addrinfo, ossl::Deleter<freeaddrinfo>>;
 
 class Fd {
  public:

@@ -101,6 +101,19 @@ struct Tally {
     service.merge(o.service);
   }
   void reset() { *this = Tally(); }
+
+  // The counters an interval and the whole run report alike.
+  template <class Out>
+  void counts_into(Out& o) const {
+    o.requests = requests;
+    o.completed = completed;
+    o.failed = failed;
+    o.dropped = dropped;
+    o.bytes_in = bytes_in;
+    o.bytes_out = bytes_out;
+    for (int i = 0; i < kClasses; ++i)
+      if (errors[i]) o.errors[kClassNames[i]] = errors[i];
+  }
 };
 
 // Collects the threads' intervals into the time series; finished intervals become numbers so
@@ -129,14 +142,7 @@ class Aggregator {
       IntervalStats s;
       s.start_s =
           std::chrono::duration<double>(interval_).count() * static_cast<double>(series_.size());
-      s.requests = t.requests;
-      s.completed = t.completed;
-      s.failed = t.failed;
-      s.dropped = t.dropped;
-      s.bytes_in = t.bytes_in;
-      s.bytes_out = t.bytes_out;
-      for (int i = 0; i < kClasses; ++i)
-        if (t.errors[i]) s.errors[kClassNames[i]] = t.errors[i];
+      t.counts_into(s);
       if (t.latency.count() > 0) {
         s.p50_us = t.latency.percentile(50);
         s.p95_us = t.latency.percentile(95);
@@ -686,14 +692,7 @@ LoadResult run_load(const Executor& executor, const RequestSpec& request,
   LoadSummary& s = result.summary;
   s.duration_s = std::min(elapsed, std::chrono::duration<double>(executor.duration()).count());
   if (s.duration_s <= 0) s.duration_s = elapsed;
-  s.requests = total.requests;
-  s.completed = total.completed;
-  s.failed = total.failed;
-  s.dropped = total.dropped;
-  s.bytes_in = total.bytes_in;
-  s.bytes_out = total.bytes_out;
-  for (int i = 0; i < kClasses; ++i)
-    if (total.errors[i]) s.errors[kClassNames[i]] = total.errors[i];
+  total.counts_into(s);
   for (std::size_t i = 0; i < total.status.size(); ++i)
     if (total.status[i]) s.status_codes[static_cast<int>(i)] = total.status[i];
   s.latency = total.latency;

@@ -1,5 +1,7 @@
 #include "framework/certs.hpp"
 
+#include "kgate/openssl_ptr.hpp"
+
 #include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -30,22 +32,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertFree {
-  void operator()(X509* c) const { X509_free(c); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
-using Bio = std::unique_ptr<BIO, BioFree>;
+using Key = ossl::PkeyPtr;
+using Cert = ossl::X509Ptr;
+using Bn = ossl::BnPtr;
+using Bio = ossl::BioPtr;
 
 [[noreturn]] void fail(const std::string& what) {
   std::string detail;
