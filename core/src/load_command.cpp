@@ -25,8 +25,8 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("-r,--rate", a.rate, "open model: requests per second (constant-arrival-rate)");
   c->add_option("-u,--vus", a.vus, "closed model: virtual users, each one request at a time");
   c->add_option("--stages", a.stages,
-                "ramp: duration:target pairs, e.g. 30s:100,1m:500 (rate with --rate-ramp "
-                "semantics when --vus is not given)");
+                "ramp: duration:target pairs, e.g. 30s:100,1m:500; targets are requests per "
+                "second, or VUs when --vus is given");
   c->add_option("-d,--duration", a.duration, "how long (constant executors)")
       ->capture_default_str();
   c->add_option("--think", a.think, "closed model: pause between a VU's requests");

@@ -651,6 +651,24 @@ std::string html(const RunResult& raw) {
       for (const auto& ch : c.charts) cards += chart_svg(ch);
       cards += "</div></div>";
     }
+    // Thresholds (checks that carry both "threshold" and "measured") as one table.
+    std::string rows;
+    for (const auto& c : run.checks) {
+      std::string threshold, measured;
+      for (const auto& p : c.properties) {
+        if (p.name == "threshold") threshold = p.value;
+        if (p.name == "measured") measured = p.value;
+      }
+      if (threshold.empty()) continue;
+      rows += fmt::format(
+          "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"st st-{}\">{}</span></td></tr>",
+          esc(threshold), esc(measured), to_string(c.status), upper(to_string(c.status)));
+    }
+    if (!rows.empty())
+      cards +=
+          "<div class=\"check\"><h3>Thresholds</h3><table class=\"props\"><thead><tr>"
+          "<th>Threshold</th><th>Measured</th><th>Result</th></tr></thead><tbody>" +
+          rows + "</tbody></table></div>";
     if (!cards.empty())
       out += "<section id=\"measurements\"><h2>Measurements</h2>" + cards + "</section>";
   }

@@ -779,13 +779,23 @@ namespace {
 
 // Charts are drawn inline (no network), escaped, and kept as data in the JSON.
 TEST(ReportsCharts, HtmlDrawsThemAndJsonKeepsTheData) {
-  const auto run = kgate::testing::sample_run();
+  auto run = kgate::testing::sample_run();
+  kgate::CheckResult threshold;
+  threshold.suite = "load";
+  threshold.classname = "load.Thresholds";
+  threshold.name = "p95 < 300ms";
+  threshold.status = kgate::CheckStatus::Failed;
+  threshold.properties = {{"measured", "312.4ms"}, {"threshold", "p95 < 300ms"}};
+  run.checks.push_back(threshold);
   const std::string page = kgate::reports::html(run);
   auto section = page.find("<section id=\"measurements\">");
   ASSERT_NE(section, std::string::npos);
   EXPECT_NE(page.find("Throughput &lt;over time&gt;", section), std::string::npos);
   EXPECT_NE(page.find("<path d=\"M", section), std::string::npos) << "a line chart";
   EXPECT_NE(page.find("<rect x=", section), std::string::npos) << "a bar chart";
+  auto table = page.find("<h3>Thresholds</h3>", section);
+  ASSERT_NE(table, std::string::npos) << "the threshold table";
+  EXPECT_NE(page.find("<code>p95 &lt; 300ms</code></td><td>312.4ms", table), std::string::npos);
   const auto j = nlohmann::json::parse(kgate::reports::json_text(run));
   const auto& charts = j["checks"][0]["charts"];
   ASSERT_EQ(charts.size(), 2u);
