@@ -360,6 +360,19 @@ void read_load(Reader s, LoadConfig& l) {
   s.one_of("method", l.method, {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"});
   s.str("body", l.body);
   s.boolean("authenticated", l.authenticated);
+  s.one_of("scenario", l.scenario, {"request", "todo-mix"});
+  s.integer("identities", l.identities, 1, 1000);
+  {
+    Reader mix = s.child("mix");
+    for (auto [key, weight] :
+         {std::pair{"list", &l.mix_list}, std::pair{"create", &l.mix_create},
+          std::pair{"toggle", &l.mix_toggle}, std::pair{"delete", &l.mix_delete}}) {
+      int w = static_cast<int>(*weight);
+      mix.integer(key, w, 0, 1000000);
+      *weight = static_cast<unsigned>(w);
+    }
+    mix.finish();
+  }
   s.one_of("executor", l.executor,
            {"constant-arrival-rate", "ramping-arrival-rate", "constant-vus", "ramping-vus"});
   s.number("rate", l.rate, 0, 1e7);

@@ -59,7 +59,9 @@ std::string serialize(const RequestSpec& r, const Url& u) {
 // Parses a response keeping only its status and size: no fields, no body storage.
 class ResponseParser final : public http::basic_parser<false> {
  public:
-  ResponseParser() { body_limit(std::uint64_t{1} << 30); }
+  explicit ResponseParser(std::string* body = nullptr) : body_(body) {
+    body_limit(std::uint64_t{1} << 30);
+  }
   int status() const { return status_; }
 
  private:
@@ -69,13 +71,18 @@ class ResponseParser final : public http::basic_parser<false> {
   void on_field_impl(http::field, beast::string_view, beast::string_view, error_code&) override {}
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
-  std::size_t on_body_impl(beast::string_view body, error_code&) override { return body.size(); }
+  std::size_t on_body_impl(beast::string_view body, error_code&) override {
+    if (body_) body_->append(body.data(), body.size());
+    return body.size();
+  }
   void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    if (body_) body_->append(body.data(), body.size());
     return body.size();
   }
   void on_finish_impl(error_code&) override {}
   int status_ = 0;
+  std::string* body_;  // where the body goes when someone reads it; null: counted and dropped
 };
 
 enum ErrorClass { kConnect, kTimeout, kTls, k4xx, k5xx, kOther, kClasses };
@@ -186,7 +193,8 @@ struct Shared {
   const EngineOptions& options;
   const std::atomic<bool>& stop;
   Url url;
-  std::string wire;  // the serialized request
+  std::string wire;  // the serialized request (fixed-request runs)
+  Scenario* scenario = nullptr;
   tcp::resolver::results_type endpoints;
   ssl::context* tls = nullptr;
   Clock::time_point t0;
@@ -229,6 +237,7 @@ class Conn {
   void read();
   void write();
   void done(error_code ec);
+  const std::string& wire() const;
   void fail(ErrorClass cls);
   template <class F>
   void with_stream(F&& f) {
@@ -245,6 +254,9 @@ class Conn {
   std::optional<ResponseParser> parser_;
   bool busy_ = false, open_ = false, timed_out_ = false, handshaking_ = false;
   std::size_t written_ = 0, received_ = 0, read_size_ = 512;
+  std::string own_wire_, body_;  // scenario runs: this request, and the answer it wants read
+  std::uint32_t tag_ = 0;
+  bool issued_ = false;  // the scenario has a request of this connection in flight
 
  public:
   std::size_t vu = 0;  // closed model: the VU this connection belongs to (local index)
@@ -280,6 +292,7 @@ class Worker {
 
   // --- called by connections -------------------------------------------------------------
   Shared& shared() { return s_; }
+  int index() const { return index_; }
   Tally& tally() { return tally_; }
   bool stopping() const { return stopping_; }
   void connection_opened() {
@@ -478,6 +491,10 @@ class Worker {
   std::size_t slot_ = 0;
 };
 
+const std::string& Conn::wire() const {
+  return w_.shared().scenario ? own_wire_ : w_.shared().wire;
+}
+
 void Conn::start(Clock::time_point intended) {
   busy_ = true;
   timed_out_ = false;
@@ -518,9 +535,17 @@ void Conn::handshake() {
 
 void Conn::send() {
   auto& s = w_.shared();
+  if (s.scenario) {
+    own_wire_.clear();
+    tag_ = s.scenario->next(w_.index(), own_wire_);
+    issued_ = true;
+    body_.clear();
+    parser_.emplace(s.scenario->wants_body(tag_) ? &body_ : nullptr);
+  } else {
+    parser_.emplace();
+  }
   sent_ = Clock::now();
   deadline_ = sent_ + s.options.request_timeout;
-  parser_.emplace();
   written_ = 0;
   received_ = 0;
   write();
@@ -529,14 +554,14 @@ void Conn::send() {
 // Plain write_some/read_some loops rather than Beast's composed operations: fewer layers of
 // handlers per request on the hot path, and the parser is fed straight from the buffer.
 void Conn::write() {
-  const std::string& wire = w_.shared().wire;
+  const std::string& wire = this->wire();
   with_stream([this, &wire](auto& stream) {
     stream.async_write_some(asio::buffer(wire.data() + written_, wire.size() - written_),
                             [this](error_code ec, std::size_t n) {
                               if (ec) return done(ec);
                               written_ += n;
                               w_.tally().bytes_out += n;
-                              if (written_ < w_.shared().wire.size()) return write();
+                              if (written_ < this->wire().size()) return write();
                               read();
                             });
   });
@@ -592,6 +617,8 @@ void Conn::done(error_code ec) {
   }
   t.latency.record(micros(now - intended_));
   t.service.record(micros(now - sent_));
+  if (auto* sc = w_.shared().scenario) sc->answered(w_.index(), tag_, status, body_);
+  issued_ = false;
   const bool keep = parser_->keep_alive();
   busy_ = false;
   if (!keep) {
@@ -606,6 +633,9 @@ void Conn::done(error_code ec) {
 }
 
 void Conn::fail(ErrorClass cls) {
+  // The scenario hears of a request it issued (a connect failure never issued one).
+  if (auto* sc = w_.shared().scenario; sc && issued_) sc->answered(w_.index(), tag_, 0, {});
+  issued_ = false;
   // A request abandoned at the end of the run or on Ctrl-C is not a failure of the target.
   if (!w_.stopping() || cls == kTimeout) {
     Tally& t = w_.tally();
@@ -626,17 +656,20 @@ void Conn::fail(ErrorClass cls) {
 
 }  // namespace
 
-LoadResult run_load(const Executor& executor, const RequestSpec& request,
-                    const EngineOptions& options, const std::atomic<bool>& stop,
-                    const ProgressFn& progress) {
+namespace {
+
+LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& request,
+               const EngineOptions& options, const std::atomic<bool>& stop,
+               const ProgressFn& progress) {
   Url url = Url::parse(request.url);
   int threads = options.threads > 0
                     ? options.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!executor.open_model()) threads = std::max(1, std::min(threads, executor.max_vus()));
 
-  Shared shared{executor, options, stop, url,     serialize(request, url),
+  Shared shared{executor, options, stop, url,     serialize(request, url),     scenario,
                 {},       nullptr, {},   threads, Aggregator(options.interval)};
+  if (scenario) scenario->start(threads);
   {
     asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -706,6 +739,20 @@ LoadResult run_load(const Executor& executor, const RequestSpec& request,
   result.interrupted = stop.load() || std::any_of(workers.begin(), workers.end(),
                                                   [](const auto& w) { return w->interrupted_; });
   return result;
+}
+
+}  // namespace
+
+LoadResult run_load(const Executor& executor, const RequestSpec& request,
+                    const EngineOptions& options, const std::atomic<bool>& stop,
+                    const ProgressFn& progress) {
+  return run(executor, nullptr, request, options, stop, progress);
+}
+
+LoadResult run_load(const Executor& executor, Scenario& scenario, const RequestSpec& origin,
+                    const EngineOptions& options, const std::atomic<bool>& stop,
+                    const ProgressFn& progress) {
+  return run(executor, &scenario, origin, options, stop, progress);
 }
 
 }  // namespace kgate::load

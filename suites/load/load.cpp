@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <optional>
+#include <set>
 
 #include "kgate/check.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
+#include "kgate/load/todo_mix.hpp"
 #include "kgate/runner.hpp"
 #include "kgate/url.hpp"
 
@@ -30,6 +32,45 @@ std::string base_url(const Config& c) {
 
 class LoadRun : public Check {
  protected:
+  std::vector<Identity> ids_;
+
+  // The todo mix over fresh identities; null (and the check skipped) when there are none.
+  std::unique_ptr<load::TodoMix> todo_mix(const std::string& base) {
+    const auto& l = config().load;
+    const auto& p = config().profile;
+    load::TodoMixOptions m;
+    m.base_url = base;
+    m.tasks_path = p.tasks_path;
+    m.task_path = p.task_path;
+    m.complete_path = p.complete_path;
+    m.complete_method = p.complete_method;
+    m.list = l.mix_list;
+    m.create = l.mix_create;
+    m.toggle = l.mix_toggle;
+    m.remove = l.mix_delete;
+    m.title_prefix = prefix_ = "kgate-load-" + random_hex(3);
+    for (const auto& id : ids_) m.identities.push_back({id.user_id, id.token});
+    return std::make_unique<load::TodoMix>(std::move(m));
+  }
+
+  // Deletes what the mix created: the ids it knows, and anything titled with its prefix (a
+  // create whose answer was lost on an interrupted run).
+  void clean_up(const load::TodoMix& mix) {
+    std::vector<std::set<std::string>> doomed(ids_.size());
+    for (const auto& t : mix.remaining()) doomed[t.identity].insert(t.id);
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      auto a = api(ids_[i]);
+      auto doc = parse_json(a.list().body);
+      auto list = doc ? task_list_of(*doc, config().profile) : std::nullopt;
+      if (list)
+        for (const auto& t : *list)
+          if (t.value("title", "").rfind(prefix_, 0) == 0)
+            if (auto id = task_id_of(t, config().profile)) doomed[i].insert(*id);
+      for (const auto& id : doomed[i]) a.delete_after_check(id);
+      property("cleanup." + ids_[i].label, std::to_string(doomed[i].size()) + " tasks");
+    }
+  }
+  std::string prefix_;
   // Throughput, latency and errors over time, and both latency distributions.
   void add_charts(const load::LoadResult& r) {
     const double interval = r.series.size() > 1 ? r.series[1].start_s - r.series[0].start_s : 1;
@@ -114,17 +155,34 @@ TEST_F(LoadRun, Scenario) {
   o.insecure = config().target.insecure;
   o.ca_file = config().target.ca_file;
 
-  spdlog::info("load: {} {}, {}", request.method, request.url, executor->describe());
   std::atomic<bool> stop{false};
   double next_log = 0;
-  auto result = load::run_load(*executor, request, o, stop, [&](const load::Progress& p) {
+  auto progress = [&](const load::Progress& p) {
     if (interrupted()) stop = true;
     if (p.elapsed_s >= next_log && p.last) {  // quiet but alive: a line every 5 s
       spdlog::info("load: {:.0f}s/{:.0f}s {:.0f} rps p95 {} failed {} dropped {}", p.elapsed_s,
                    p.total_s, p.last->rps, format_micros(p.last->p95_us), p.failed, p.dropped);
       next_log = p.elapsed_s + 5;
     }
-  });
+  };
+  load::LoadResult result;
+  if (l.scenario == "todo-mix") {
+    for (int i = 0; i < l.identities; ++i) {
+      KGATE_IDENTITY(id, "load-" + std::to_string(i + 1));
+      ids_.push_back(id);
+    }
+    auto mix = todo_mix(base);
+    spdlog::info("load: todo mix on {} as {} identities, {}", base, l.identities,
+                 executor->describe());
+    load::RequestSpec origin;
+    origin.url = base;
+    result = load::run_load(*executor, *mix, origin, o, stop, progress);
+    for (const auto& [op, n] : mix->counts()) property("sent." + op, std::to_string(n));
+    clean_up(*mix);
+  } else {
+    spdlog::info("load: {} {}, {}", request.method, request.url, executor->describe());
+    result = load::run_load(*executor, request, o, stop, progress);
+  }
   const auto& s = result.summary;
   property("executor", result.executor);
   property("requests", std::to_string(s.requests));

@@ -3,6 +3,8 @@
 // metric stops the run before any load is sent. And `kgate load` as an ad-hoc tool.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "framework/todo_app.hpp"
 #include "integration/kgate_cli.hpp"
 
@@ -83,6 +85,44 @@ TEST(LoadGate, MisspelledMetricIsAConfigErrorNamingThePlace) {
   // thresholds is on line 7; the second item's text starts at column 34.
   EXPECT_NE(run.output.find("kgate.yaml:7:34"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("did you mean 'error_rate'"), std::string::npos) << run.output;
+}
+
+int count_tasks(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_stmt* st = nullptr;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tasks", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+// The todo mix lists, creates, toggles and deletes real tasks as several identities, and leaves
+// the database as it found it.
+TEST(LoadGate, TodoMixWorksTheApiAndCleansUp) {
+  std::string db = write_temp_file("todo.db", "");
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  a.database = "sqlite:///" + db;
+  TodoApp api(a);
+  auto run = run_load_suite(api,
+                            "suites:\n"
+                            "  load:\n"
+                            "    scenario: todo-mix\n"
+                            "    identities: 3\n"
+                            "    mix: { list: 40, create: 30, toggle: 20, delete: 10 }\n"
+                            "    rate: 150\n"
+                            "    duration: 2s\n"
+                            "    thresholds: ['error_rate < 1%', 'completed >= 250']\n");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  auto check = run.check("load.Run.Scenario");
+  for (const char* op : {"sent.list", "sent.create", "sent.toggle", "sent.delete"})
+    EXPECT_GT(std::stoi(check["properties"].value(op, "0")), 10) << op << " " << check.dump();
+  EXPECT_EQ(count_tasks(db), 0) << "every task the mix created is deleted after the run";
 }
 
 TEST(KgateLoad, AdHocRunWritesResultsAndGates) {

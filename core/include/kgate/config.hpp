@@ -121,7 +121,10 @@ struct LoadConfig {
   std::string path = "/health";
   std::string method = "GET";
   std::string body;
-  bool authenticated = false;  // send a test identity's bearer token
+  bool authenticated = false;        // send a test identity's bearer token
+  std::string scenario = "request";  // request | todo-mix
+  int identities = 5;                // todo-mix: test identities the load is spread over
+  unsigned mix_list = 70, mix_create = 10, mix_toggle = 10, mix_delete = 10;
   std::string executor = "constant-arrival-rate";
   double rate = 50;    // arrival-rate executors: iterations/s (start rate for ramping)
   int vus = 10;        // VU executors (start VUs for ramping)

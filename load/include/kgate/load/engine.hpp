@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -69,11 +70,31 @@ struct Progress {
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
+// What each iteration sends when it is not one fixed request (the todo mix): builds the next
+// request on a thread and may read its answer. Called from the engine's threads, each with its
+// own `thread` index, so per-thread state needs no lock.
+class Scenario {
+ public:
+  virtual ~Scenario() = default;
+  virtual void start(int /*threads*/) {}
+  // Writes the next request's bytes into `wire`; the returned tag comes back with its answer.
+  virtual std::uint32_t next(int thread, std::string& wire) = 0;
+  virtual bool wants_body(std::uint32_t /*tag*/) const { return false; }
+  // status 0: the request failed without an answer.
+  virtual void answered(int /*thread*/, std::uint32_t /*tag*/, int /*status*/,
+                        std::string_view /*body*/) {}
+};
+
 // Runs `executor` against `request` until the schedule ends or `stop` becomes true (then
 // in-flight requests are abandoned and the result is marked interrupted). Throws
 // std::invalid_argument for a bad URL and std::runtime_error when the target's host cannot be
 // resolved or the TLS setup fails; failures of individual requests are measured, not thrown.
 LoadResult run_load(const Executor& executor, const RequestSpec& request,
+                    const EngineOptions& options, const std::atomic<bool>& stop,
+                    const ProgressFn& progress = {});
+// The same with a scenario building the requests; `origin` (scheme://host:port) is where the
+// connections go, `request.url`'s only use.
+LoadResult run_load(const Executor& executor, Scenario& scenario, const RequestSpec& origin,
                     const EngineOptions& options, const std::atomic<bool>& stop,
                     const ProgressFn& progress = {});
 
