@@ -252,7 +252,7 @@ class Conn {
   std::optional<ssl::stream<tcp::socket&>> tls_;
   beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
-  bool busy_ = false, open_ = false, timed_out_ = false, handshaking_ = false;
+  bool busy_ = false, open_ = false, timed_out_ = false;
   std::size_t written_ = 0, received_ = 0, read_size_ = 512;
   std::string own_wire_, body_;  // scenario runs: this request, and the answer it wants read
   std::uint32_t tag_ = 0;
@@ -525,9 +525,7 @@ void Conn::handshake() {
     tls_->set_verify_mode(ssl::verify_peer);
     tls_->set_verify_callback(ssl::host_name_verification(s.url.host));
   }
-  handshaking_ = true;
   tls_->async_handshake(ssl::stream_base::client, [this](error_code ec) {
-    handshaking_ = false;
     if (ec) return fail(timed_out_ ? kTimeout : kTls);
     send();
   });
