@@ -77,9 +77,9 @@ std::uint32_t TodoMix::next(int thread, std::string& wire) {
   const unsigned total = o_.list + o_.create + o_.toggle + o_.remove;
   unsigned roll = static_cast<unsigned>(t.rng() % total);
   MixOp op = roll < o_.list                           ? kList
-          : roll < o_.list + o_.create             ? kCreate
-          : roll < o_.list + o_.create + o_.toggle ? kToggle
-                                                   : kDelete;
+             : roll < o_.list + o_.create             ? kCreate
+             : roll < o_.list + o_.create + o_.toggle ? kToggle
+                                                      : kDelete;
   // Toggles and deletes need a task: without one yet, create it.
   if ((op == kToggle || op == kDelete) && t.live.empty()) op = kCreate;
 

@@ -252,7 +252,10 @@ TEST(Engine, CtrlCStopsEarlyAndMarksTheResult) {
   RequestSpec request;
   request.url = server.url("/");
   std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);  // a stand-in for the user's Ctrl-C, mid-run
+    // The user's Ctrl-C, once the run is well under way.
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (server.requests() < 20 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
     stop = true;
   });
   auto started = std::chrono::steady_clock::now();
