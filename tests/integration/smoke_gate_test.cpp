@@ -251,11 +251,16 @@ namespace {
 // An app with its own accounts (FastAPI's OAuth2 password flow): kgate registers fresh
 // identities, logs in, reads the token from the configured JSON path and takes the user id
 // from the answer. It is never given the secret.
-TEST(KgateAuth, LoginModeRegistersAndLogsInThroughTheApi) {
+// The api role alone, signing its own HS256 tokens at /api/auth/login.
+TodoAppOptions api_with_accounts() {
   TodoAppOptions a;
   a.role = "api";
   a.secret = kSecret;
-  TodoApp api(a);
+  return a;
+}
+
+TEST(KgateAuth, LoginModeRegistersAndLogsInThroughTheApi) {
+  TodoApp api(api_with_accounts());
   std::string cfg = write_temp_file("kgate.yaml",
                                     "auth:\n"
                                     "  mode: login\n"
@@ -273,10 +278,7 @@ TEST(KgateAuth, LoginModeRegistersAndLogsInThroughTheApi) {
 }
 
 TEST(KgateAuth, LoginModeWithAWrongTokenPathSaysWhereItLooked) {
-  TodoAppOptions a;
-  a.role = "api";
-  a.secret = kSecret;
-  TodoApp api(a);
+  TodoApp api(api_with_accounts());
   std::string cfg = write_temp_file("kgate.yaml",
                                     "auth:\n  mode: login\n  login:\n"
                                     "    register_path: /api/auth/register\n"
