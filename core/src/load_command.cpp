@@ -8,12 +8,16 @@
 #include <iostream>
 
 #include "kgate/check.hpp"
+#include "kgate/context.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
+#include "kgate/identity.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
+#include "kgate/load/todo_mix.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
+#include "kgate/todo_api.hpp"
 
 namespace kgate {
 
@@ -48,11 +52,21 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("--threshold", a.thresholds,
                 "gate, e.g. 'p95 < 300ms', 'error_rate < 1%', 'rps >= 500' (repeatable)");
   c->add_option("-o,--out", a.out, "write the results as JSON here");
+  c->add_option("--scenario", a.scenario,
+                "request (the URL, as given) or todo-mix (list/create/toggle/delete on the "
+                "contract's API under the URL; identities minted from $BETTER_AUTH_SECRET; "
+                "everything created is deleted afterwards)")
+      ->check(CLI::IsMember({"request", "todo-mix"}))
+      ->capture_default_str();
+  c->add_option("--identities", a.identities, "todo-mix: identities to spread the load over")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   c->footer(
       "Examples:\n"
       "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
       "  kgate load http://localhost:7860/health --vus 64 --duration 10s --threshold 'p99 < 50ms'\n"
-      "  kgate load https://todo.example/api/health --stages 30s:100,1m:1000,30s:0 --out r.json");
+      "  kgate load https://todo.example/api/health --stages 30s:100,1m:1000,30s:0 --out r.json\n"
+      "  kgate load http://localhost:7860 --scenario todo-mix --rate 200 --duration 1m");
   return c;
 }
 
@@ -96,6 +110,38 @@ class ProgressPrinter {
   bool tty_;
   double next_log_ = 0;
 };
+
+// The todo mix against a backend: fresh identities minted from the secret (as `kgate run` does
+// by default), and everything the mix created deleted afterwards.
+load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
+                              const load::RequestSpec& origin, const load::EngineOptions& options,
+                              std::atomic<bool>& stop, const load::ProgressFn& progress) {
+  Config cfg;
+  cfg.target.backend = a.url;
+  while (cfg.target.backend.size() > 1 && cfg.target.backend.back() == '/')
+    cfg.target.backend.pop_back();
+  cfg.target.insecure = a.insecure;
+  cfg.target.ca_file = a.ca_file;
+  RunContext c(cfg);
+  std::vector<Identity> ids;
+  for (int i = 0; i < a.identities; ++i) ids.push_back(c.identity("load-" + std::to_string(i + 1)));
+  load::TodoMixOptions m;
+  m.base_url = cfg.target.backend;
+  const auto& p = cfg.profile;
+  m.tasks_path = p.tasks_path;
+  m.task_path = p.task_path;
+  m.complete_path = p.complete_path;
+  m.complete_method = p.complete_method;
+  m.title_prefix = "kgate-load-" + random_hex(3);
+  for (const auto& id : ids) m.identities.push_back({id.user_id, id.token});
+  load::TodoMix mix(std::move(m));
+  auto result = load::run_load(executor, mix, origin, options, stop, progress);
+  std::size_t left = 0;
+  for (auto n : clean_up_todo_mix(c, cfg.target.backend, ids, mix)) left += n;
+  c.run_cleanups();
+  std::cerr << "kgate load: todo mix done; deleted the " << left << " task(s) it left" << std::endl;
+  return result;
+}
 
 }  // namespace
 
@@ -156,12 +202,21 @@ int cmd_load(const LoadArgs& a) {
   ProgressPrinter printer;
   std::cerr << "kgate load: " << request.method << " " << redact(request.url) << ", "
             << executor->describe() << std::endl;
+  auto progress = [&](const load::Progress& p) {
+    if (interrupted()) stop = true;
+    printer(p);
+  };
   load::LoadResult result;
   try {
-    result = load::run_load(*executor, request, options, stop, [&](const load::Progress& p) {
-      if (interrupted()) stop = true;
-      printer(p);
-    });
+    if (a.scenario == "todo-mix") {
+      result = run_todo_mix(a, *executor, request, options, stop, progress);
+    } else {
+      result = load::run_load(*executor, request, options, stop, progress);
+    }
+  } catch (const IdentityUnavailable& e) {
+    printer.end();
+    std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    return kExitUsage;
   } catch (const std::runtime_error& e) {
     printer.end();
     std::cerr << "kgate load: " << redact(e.what()) << std::endl;

@@ -1,7 +1,9 @@
 #include "kgate/todo_api.hpp"
 
 #include <regex>
+#include <set>
 
+#include "kgate/load/todo_mix.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate {
@@ -119,6 +121,27 @@ std::string excerpt(const std::string& body, std::size_t max) {
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
   return body.substr(0, cut) + "… (" + std::to_string(body.size()) + " bytes)";
+}
+
+std::vector<std::size_t> clean_up_todo_mix(RunContext& c, const std::string& base_url,
+                                           const std::vector<Identity>& identities,
+                                           const load::TodoMix& mix) {
+  const auto& p = c.config().profile;
+  std::vector<std::set<std::string>> doomed(identities.size());
+  for (const auto& t : mix.remaining()) doomed[t.identity].insert(t.id);
+  std::vector<std::size_t> counts;
+  for (std::size_t i = 0; i < identities.size(); ++i) {
+    TodoApi a(c, base_url, identities[i]);
+    auto doc = parse_json(a.list().body);
+    auto list = doc ? task_list_of(*doc, p) : std::nullopt;
+    if (list)
+      for (const auto& t : *list)
+        if (t.value("title", "").rfind(mix.title_prefix(), 0) == 0)
+          if (auto id = task_id_of(t, p)) doomed[i].insert(*id);
+    for (const auto& id : doomed[i]) a.delete_after_check(id);
+    counts.push_back(doomed[i].size());
+  }
+  return counts;
 }
 
 }  // namespace kgate

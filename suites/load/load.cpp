@@ -48,29 +48,17 @@ class LoadRun : public Check {
     m.create = l.mix_create;
     m.toggle = l.mix_toggle;
     m.remove = l.mix_delete;
-    m.title_prefix = prefix_ = "kgate-load-" + random_hex(3);
+    m.title_prefix = "kgate-load-" + random_hex(3);
     for (const auto& id : ids_) m.identities.push_back({id.user_id, id.token});
     return std::make_unique<load::TodoMix>(std::move(m));
   }
 
-  // Deletes what the mix created: the ids it knows, and anything titled with its prefix (a
-  // create whose answer was lost on an interrupted run).
-  void clean_up(const load::TodoMix& mix) {
-    std::vector<std::set<std::string>> doomed(ids_.size());
-    for (const auto& t : mix.remaining()) doomed[t.identity].insert(t.id);
-    for (std::size_t i = 0; i < ids_.size(); ++i) {
-      auto a = api(ids_[i]);
-      auto doc = parse_json(a.list().body);
-      auto list = doc ? task_list_of(*doc, config().profile) : std::nullopt;
-      if (list)
-        for (const auto& t : *list)
-          if (t.value("title", "").rfind(prefix_, 0) == 0)
-            if (auto id = task_id_of(t, config().profile)) doomed[i].insert(*id);
-      for (const auto& id : doomed[i]) a.delete_after_check(id);
-      property("cleanup." + ids_[i].label, std::to_string(doomed[i].size()) + " tasks");
-    }
+  // Deletes what the mix created (after the check, whatever its outcome).
+  void clean_up(const std::string& base, const load::TodoMix& mix) {
+    auto counts = clean_up_todo_mix(c(), base, ids_, mix);
+    for (std::size_t i = 0; i < ids_.size(); ++i)
+      property("cleanup." + ids_[i].label, std::to_string(counts[i]) + " tasks");
   }
-  std::string prefix_;
   // Throughput, latency and errors over time, and both latency distributions.
   void add_charts(const load::LoadResult& r) {
     const double interval = r.series.size() > 1 ? r.series[1].start_s - r.series[0].start_s : 1;
@@ -178,7 +166,7 @@ TEST_F(LoadRun, Scenario) {
     origin.url = base;
     result = load::run_load(*executor, *mix, origin, o, stop, progress);
     for (const auto& [op, n] : mix->counts()) property("sent." + op, std::to_string(n));
-    clean_up(*mix);
+    clean_up(base, *mix);
   } else {
     spdlog::info("load: {} {}, {}", request.method, request.url, executor->describe());
     result = load::run_load(*executor, request, o, stop, progress);

@@ -144,5 +144,29 @@ TEST(KgateLoad, AdHocRunWritesResultsAndGates) {
   EXPECT_EQ(unreachable.exit_code, 3) << unreachable.output;
 }
 
+// The same mix ad hoc: identities minted from the secret, the database left as found; without
+// the secret it says which variable is missing.
+TEST(KgateLoad, TodoMixFromTheCommandLine) {
+  std::string db = write_temp_file("todo.db", "");
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  a.database = "sqlite:///" + db;
+  TodoApp api(a);
+  KgateOptions o;
+  o.args = {"load",   api.url(), "--scenario", "todo-mix", "--identities", "2",
+            "--rate", "100",     "--duration", "1s",       "--threshold",  "error_rate < 1%"};
+  o.env = {{"BETTER_AUTH_SECRET", kSecret}};
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("todo mix done"), std::string::npos) << run.output;
+  EXPECT_EQ(count_tasks(db), 0);
+  EXPECT_EQ(run.output.find(kSecret), std::string::npos) << "the secret must not be printed";
+  o.env.clear();
+  auto no_secret = run_kgate(o);
+  EXPECT_EQ(no_secret.exit_code, 2) << no_secret.output;
+  EXPECT_NE(no_secret.output.find("BETTER_AUTH_SECRET"), std::string::npos) << no_secret.output;
+}
+
 }  // namespace
 }  // namespace kgate::test

@@ -25,7 +25,9 @@ struct LoadArgs {
   bool insecure = false;
   std::string ca_file;
   std::vector<std::string> thresholds;
-  std::string out;  // results JSON
+  std::string out;                   // results JSON
+  std::string scenario = "request";  // request | todo-mix (url is then the backend's base URL)
+  int identities = 5;
 };
 
 CLI::App* add_load_command(CLI::App& app, LoadArgs& args);

@@ -10,6 +10,10 @@
 
 namespace kgate {
 
+namespace load {
+class TodoMix;
+}
+
 class TodoApi {
  public:
   TodoApi(RunContext& c, std::string base_url, Identity who);
@@ -39,6 +43,13 @@ class TodoApi {
   std::string base_;
   Identity who_;
 };
+
+// Deletes every task a todo-mix load created as `identities`: the ids it knows, and any task
+// titled with its prefix (a create whose answer was lost). Deletes are deferred to the end of
+// the current check (run_cleanups). Returns how many tasks each identity had left.
+std::vector<std::size_t> clean_up_todo_mix(RunContext& c, const std::string& base_url,
+                                           const std::vector<Identity>& identities,
+                                           const load::TodoMix& mix);
 
 // Parsing helpers that explain what was wrong, for assertion messages.
 std::optional<nlohmann::json> parse_json(const std::string& body);

@@ -45,6 +45,7 @@ class TodoMix final : public Scenario {
   };
   // Tasks created and not (known to be) deleted: the caller removes them after the run.
   std::vector<Task> remaining() const;
+  const std::string& title_prefix() const { return o_.title_prefix; }
   // Operations sent, by name (list, create, toggle, delete).
   std::vector<std::pair<std::string, std::uint64_t>> counts() const;
 
