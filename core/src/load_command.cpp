@@ -125,16 +125,7 @@ load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
   RunContext c(cfg);
   std::vector<Identity> ids;
   for (int i = 0; i < a.identities; ++i) ids.push_back(c.identity("load-" + std::to_string(i + 1)));
-  load::TodoMixOptions m;
-  m.base_url = cfg.target.backend;
-  const auto& p = cfg.profile;
-  m.tasks_path = p.tasks_path;
-  m.task_path = p.task_path;
-  m.complete_path = p.complete_path;
-  m.complete_method = p.complete_method;
-  m.title_prefix = "kgate-load-" + random_hex(3);
-  for (const auto& id : ids) m.identities.push_back({id.user_id, id.token});
-  load::TodoMix mix(std::move(m));
+  load::TodoMix mix(todo_mix_options(cfg.profile, cfg.target.backend, ids));
   auto result = load::run_load(executor, mix, origin, options, stop, progress);
   std::size_t left = 0;
   for (auto n : clean_up_todo_mix(c, cfg.target.backend, ids, mix)) left += n;

@@ -3,6 +3,7 @@
 #include <regex>
 #include <set>
 
+#include "kgate/identity.hpp"
 #include "kgate/load/todo_mix.hpp"
 #include "kgate/url.hpp"
 
@@ -121,6 +122,19 @@ std::string excerpt(const std::string& body, std::size_t max) {
   std::size_t cut = max;
   while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
   return body.substr(0, cut) + "… (" + std::to_string(body.size()) + " bytes)";
+}
+
+load::TodoMixOptions todo_mix_options(const ProfileConfig& p, const std::string& base_url,
+                                      const std::vector<Identity>& identities) {
+  load::TodoMixOptions m;
+  m.base_url = base_url;
+  m.tasks_path = p.tasks_path;
+  m.task_path = p.task_path;
+  m.complete_path = p.complete_path;
+  m.complete_method = p.complete_method;
+  m.title_prefix = "kgate-load-" + random_hex(3);
+  for (const auto& id : identities) m.identities.push_back({id.user_id, id.token});
+  return m;
 }
 
 std::vector<std::size_t> clean_up_todo_mix(RunContext& c, const std::string& base_url,

@@ -34,22 +34,14 @@ class LoadRun : public Check {
  protected:
   std::vector<Identity> ids_;
 
-  // The todo mix over fresh identities; null (and the check skipped) when there are none.
+  // The todo mix over the identities in ids_, with the configured weights.
   std::unique_ptr<load::TodoMix> todo_mix(const std::string& base) {
     const auto& l = config().load;
-    const auto& p = config().profile;
-    load::TodoMixOptions m;
-    m.base_url = base;
-    m.tasks_path = p.tasks_path;
-    m.task_path = p.task_path;
-    m.complete_path = p.complete_path;
-    m.complete_method = p.complete_method;
+    auto m = todo_mix_options(config().profile, base, ids_);
     m.list = l.mix_list;
     m.create = l.mix_create;
     m.toggle = l.mix_toggle;
     m.remove = l.mix_delete;
-    m.title_prefix = "kgate-load-" + random_hex(3);
-    for (const auto& id : ids_) m.identities.push_back({id.user_id, id.token});
     return std::make_unique<load::TodoMix>(std::move(m));
   }
 

@@ -36,13 +36,14 @@ KgateRun run_load_suite(const TodoApp& api, const std::string& yaml) {
   return run_kgate(o);
 }
 
-TodoApp start_api(std::vector<std::string> faults = {},
-                  std::map<std::string, std::string> env = {}) {
+TodoApp start_api(std::vector<std::string> faults = {}, std::map<std::string, std::string> env = {},
+                  std::string database = "") {
   TodoAppOptions a;
   a.role = "api";
   a.secret = kSecret;
   a.faults = std::move(faults);
   a.env = std::move(env);
+  a.database = std::move(database);
   return TodoApp(a);
 }
 
@@ -104,11 +105,7 @@ int count_tasks(const std::string& db_path) {
 // the database as it found it.
 TEST(LoadGate, TodoMixWorksTheApiAndCleansUp) {
   std::string db = write_temp_file("todo.db", "");
-  TodoAppOptions a;
-  a.role = "api";
-  a.secret = kSecret;
-  a.database = "sqlite:///" + db;
-  TodoApp api(a);
+  auto api = start_api({}, {}, "sqlite:///" + db);
   auto run = run_load_suite(api,
                             "suites:\n"
                             "  load:\n"
@@ -148,11 +145,7 @@ TEST(KgateLoad, AdHocRunWritesResultsAndGates) {
 // the secret it says which variable is missing.
 TEST(KgateLoad, TodoMixFromTheCommandLine) {
   std::string db = write_temp_file("todo.db", "");
-  TodoAppOptions a;
-  a.role = "api";
-  a.secret = kSecret;
-  a.database = "sqlite:///" + db;
-  TodoApp api(a);
+  auto api = start_api({}, {}, "sqlite:///" + db);
   KgateOptions o;
   o.args = {"load",   api.url(), "--scenario", "todo-mix", "--identities", "2",
             "--rate", "100",     "--duration", "1s",       "--threshold",  "error_rate < 1%"};

@@ -12,7 +12,8 @@ namespace kgate {
 
 namespace load {
 class TodoMix;
-}
+struct TodoMixOptions;
+}  // namespace load
 
 class TodoApi {
  public:
@@ -43,6 +44,11 @@ class TodoApi {
   std::string base_;
   Identity who_;
 };
+
+// The todo mix as the profile spells the contract, on `base_url`, as `identities`, with a fresh
+// title prefix (weights stay at their defaults).
+load::TodoMixOptions todo_mix_options(const ProfileConfig& profile, const std::string& base_url,
+                                      const std::vector<Identity>& identities);
 
 // Deletes every task a todo-mix load created as `identities`: the ids it knows, and any task
 // titled with its prefix (a create whose answer was lost). Deletes are deferred to the end of
