@@ -10,7 +10,7 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev googletest libcli11-dev
   libsqlite3-dev libpq-dev
   postgresql postgresql-contrib
-  chromium python3 python3-pip python3-venv python3-yaml openssl curl
+  chromium python3 python3-pip python3-venv python3-yaml openssl curl iproute2
 )
 
 missing=()

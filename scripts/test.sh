@@ -2,7 +2,8 @@
 # README command 2: install what is missing, then build with warnings as errors and run every
 # test (unit, reference app, PostgreSQL, reports in Chromium and junitparser, chart, kgate end
 # to end); then build again with AddressSanitizer + UndefinedBehaviorSanitizer and rerun the
-# C++ tests under them. KGATE_SKIP_SANITIZE=1 skips the second pass.
+# C++ tests under them. KGATE_SKIP_SANITIZE=1 skips the second pass. The `cluster` tests run a
+# real local control plane, built once from the Go module proxy (fixtures/control-plane).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,6 +12,8 @@ export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/kgate/ccache}"
 JOBS="${KGATE_JOBS:-$(nproc)}"
 ctest_args=(--output-on-failure --no-tests=error -j "$JOBS")
 
+echo "== control plane for the cluster tests (built once into ~/.cache/kgate, ~11 min cold)"
+fixtures/control-plane/build.sh >/dev/null
 echo "== build (warnings as errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGATE_WERROR=ON >/dev/null
 ninja -C build -j "$JOBS"

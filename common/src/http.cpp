@@ -16,6 +16,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -148,8 +149,12 @@ struct Client::Impl {
   std::map<std::string, std::unique_ptr<Conn>> conns;  // kept-alive, one per origin
 
   Response send(const Request& request);
+  Response stream(const Request& request, const std::function<bool(std::string_view)>& on_body,
+                  std::chrono::milliseconds idle_timeout);
 
  private:
+  bhttp::request<bhttp::string_body> build(const Request& request, Url& url);
+  [[noreturn]] void fail_read(const error_code& ec, bool wrote, bool nothing_received) const;
   [[noreturn]] void fail(ErrorKind kind, const std::string& what) const {
     throw TransportError(kind, prefix + ": " + what);
   }
@@ -283,9 +288,8 @@ void Client::Impl::handshake(Conn& conn, const Url& url, Clock::time_point deadl
   }
 }
 
-Response Client::Impl::send(const Request& request) {
+bhttp::request<bhttp::string_body> Client::Impl::build(const Request& request, Url& url) {
   prefix = request.method + " " + request.url;
-  Url url;
   try {
     url = Url::parse(request.url);
   } catch (const std::invalid_argument& e) {
@@ -315,7 +319,12 @@ Response Client::Impl::send(const Request& request) {
   if (wants_length && !caller_has("Content-Length") && !caller_has("Transfer-Encoding")) {
     req.content_length(request.body.size());
   }
+  return req;
+}
 
+Response Client::Impl::send(const Request& request) {
+  Url url;
+  auto req = build(request, url);
   const std::string origin = url.origin();
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Conn> conn;
@@ -376,19 +385,7 @@ Response Client::Impl::send(const Request& request) {
       const bool nothing_received =
           read_bytes == 0 && conn->buffer.size() == 0 && !parser.got_some();
       if (reused && attempt == 0 && nothing_received) continue;  // stale keep-alive: retry once
-      if (ec == bhttp::error::body_limit) {
-        fail(ErrorKind::Protocol,
-             "response body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
-      }
-      if (ec.category() == asio::error::get_ssl_category() ||
-          ec == asio::ssl::error::stream_truncated) {
-        fail(ErrorKind::Tls, (wrote ? "read failed: " : "write failed: ") + ec.message());
-      }
-      if (!wrote) fail(ErrorKind::Protocol, "write failed: " + ec.message());
-      if (nothing_received && (ec == bhttp::error::end_of_stream || ec == asio::error::eof)) {
-        fail(ErrorKind::Protocol, "connection closed before any response");
-      }
-      fail(ErrorKind::Protocol, "read failed: " + ec.message());
+      fail_read(ec, wrote, nothing_received);
     }
 
     auto& msg = parser.get();
@@ -410,6 +407,132 @@ Response Client::Impl::send(const Request& request) {
   }
 }
 
+void Client::Impl::fail_read(const error_code& ec, bool wrote, bool nothing_received) const {
+  if (ec == bhttp::error::body_limit) {
+    fail(ErrorKind::Protocol,
+         "response body exceeds " + std::to_string(options.max_body_bytes) + " bytes");
+  }
+  if (ec.category() == asio::error::get_ssl_category() ||
+      ec == asio::ssl::error::stream_truncated) {
+    fail(ErrorKind::Tls, (wrote ? "read failed: " : "write failed: ") + ec.message());
+  }
+  if (!wrote) fail(ErrorKind::Protocol, "write failed: " + ec.message());
+  if (nothing_received && (ec == bhttp::error::end_of_stream || ec == asio::error::eof)) {
+    fail(ErrorKind::Protocol, "connection closed before any response");
+  }
+  fail(ErrorKind::Protocol, "read failed: " + ec.message());
+}
+
+Response Client::Impl::stream(const Request& request,
+                              const std::function<bool(std::string_view)>& on_body,
+                              std::chrono::milliseconds idle_timeout) {
+  Url url;
+  auto req = build(request, url);
+  // A fresh connection: a kept-alive one may be stale, and a stream cannot be retried blindly
+  // once part of it has been delivered.
+  auto conn = connect(url);
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  parser.header_limit(1u << 20);
+
+  bool done = false;
+  bool wrote = false;
+  error_code ec;
+  auto await = [&](Clock::time_point deadline, const char* waiting_for) {
+    switch (run_until(ioc, done, deadline, [&] { conn->close(); })) {
+      case Outcome::Timeout:
+        fail(ErrorKind::Timeout, std::string("timed out ") + waiting_for);
+      case Outcome::Interrupted:
+        fail(ErrorKind::Interrupted, "interrupted");
+      case Outcome::Done:
+        break;
+    }
+    done = false;
+  };
+  auto on_io = [&](const error_code& e, std::size_t) {
+    ec = e;
+    done = true;
+  };
+  const auto start = Clock::now();
+  if (conn->tls) {
+    bhttp::async_write(*conn->tls, req, on_io);
+  } else {
+    bhttp::async_write(*conn->plain, req, on_io);
+  }
+  await(start + options.request_timeout, "sending the request");
+  if (ec) fail_read(ec, false, true);
+  wrote = true;
+  if (conn->tls) {
+    bhttp::async_read_header(*conn->tls, conn->buffer, parser, on_io);
+  } else {
+    bhttp::async_read_header(*conn->plain, conn->buffer, parser, on_io);
+  }
+  await(start + options.request_timeout, "waiting for the response header");
+  if (ec) fail_read(ec, wrote, !parser.got_some());
+
+  Response res;
+  const auto& header = parser.get();
+  res.status = static_cast<int>(header.result_int());
+  res.reason = std::string(header.reason());
+  for (const auto& field : header) {
+    res.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  const bool success = res.status >= 200 && res.status < 300;
+  std::string chunk(64 * 1024, '\0');
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    if (conn->tls) {
+      bhttp::async_read_some(*conn->tls, conn->buffer, parser, on_io);
+    } else {
+      bhttp::async_read_some(*conn->plain, conn->buffer, parser, on_io);
+    }
+    // Wait for bytes while letting the caller stop between them (an empty chunk every 200 ms).
+    const auto idle_deadline = Clock::now() + idle_timeout;
+    auto tick = Clock::now() + std::chrono::milliseconds(200);
+    bool stopped = false;
+    while (!done) {
+      InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
+      const bool interrupted = check && check();
+      const auto now = Clock::now();
+      if (interrupted || now >= idle_deadline) {
+        conn->close();
+        run_until(ioc, done, Clock::time_point::max(), [] {});
+        if (interrupted) fail(ErrorKind::Interrupted, "interrupted");
+        fail(ErrorKind::Timeout,
+             "no data for " + ms_text(idle_timeout) + " while reading the response");
+      }
+      if (success && now >= tick) {
+        tick = now + std::chrono::milliseconds(200);
+        if (!on_body({})) {
+          stopped = true;
+          conn->close();
+          run_until(ioc, done, Clock::time_point::max(), [] {});
+          break;
+        }
+      }
+      if (ioc.stopped()) ioc.restart();
+      ioc.run_one_for(std::chrono::milliseconds(50));
+    }
+    done = false;
+    if (stopped) break;
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) fail_read(ec, wrote, false);
+    const std::size_t got = chunk.size() - parser.get().body().size;
+    if (got == 0) continue;
+    const std::string_view data(chunk.data(), got);
+    if (!success) {
+      if (res.body.size() + got > options.max_body_bytes) break;
+      res.body.append(data);
+    } else if (!on_body(data)) {
+      break;
+    }
+  }
+  res.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  conn->close();
+  return res;
+}
+
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
@@ -422,6 +545,18 @@ Response Client::send(const Request& request) {
     throw;
   } catch (const std::exception& e) {
     // Anything unexpected from Asio/OpenSSL still surfaces as a transport failure.
+    throw TransportError(ErrorKind::Protocol, request.method + " " + request.url + ": " + e.what());
+  }
+}
+
+Response Client::stream(const Request& request,
+                        const std::function<bool(std::string_view)>& on_body,
+                        std::chrono::milliseconds idle_timeout) {
+  try {
+    return impl_->stream(request, on_body, idle_timeout);
+  } catch (const TransportError&) {
+    throw;
+  } catch (const std::exception& e) {
     throw TransportError(ErrorKind::Protocol, request.method + " " + request.url + ": " + e.what());
   }
 }

@@ -67,7 +67,7 @@ std::string find_program(const ProcessSpec& spec) {
 
 std::vector<std::string> build_env(const ProcessSpec& spec) {
   std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
+  for (char** e = spec.clear_env ? nullptr : environ; e && *e; ++e) {
     std::string entry(*e);
     std::string name = entry.substr(0, entry.find('='));
     if (spec.env_set.count(name)) continue;

@@ -167,7 +167,8 @@ class Reader {
     return s.str();
   }
 
-  void duration(const std::string& key, Millis& out) {
+  // allow_zero: for settings where 0 means "none" (think time, the total timeout).
+  void duration(const std::string& key, Millis& out, bool allow_zero = false) {
     auto n = get(key);
     if (!n) return;
     std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
@@ -177,7 +178,9 @@ class Reader {
       fail(n, "key '" + key_path(key) + "': expected a duration such as 500ms, 3s or 2m, got '" +
                   v + "'");
     }
-    if (out.count() <= 0) fail(n, "key '" + key_path(key) + "': duration must be positive");
+    if (out.count() < 0 || (out.count() == 0 && !allow_zero)) {
+      fail(n, "key '" + key_path(key) + "': duration must be positive");
+    }
   }
 
   void one_of(const std::string& key, std::string& out, const std::vector<std::string>& allowed) {
@@ -388,10 +391,11 @@ void read_load(Reader s, LoadConfig& l) {
     s.str("stages", l.stages);
   }
   s.duration("duration", l.duration);
-  s.duration("think", l.think);
+  s.duration("think", l.think, true);
   s.integer("connections", l.connections, 1, 1000000);
   s.integer("threads", l.threads, 0, 1024);
   s.duration("max_queue_wait", l.max_queue_wait);
+  s.duration("total_timeout", l.total_timeout, true);
   // Thresholds are checked here, so a misspelled metric stops the run (exit 2) before any
   // load is sent: never a silent pass.
   if (auto n = s.node()["thresholds"]; n && n.IsSequence()) {

@@ -43,6 +43,9 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("--timeout", a.timeout, "request timeout")->capture_default_str();
   c->add_option("--connect-timeout", a.connect_timeout, "connect + TLS handshake timeout")
       ->capture_default_str();
+  c->add_option("--total-timeout", a.total_timeout,
+                "bound on a whole iteration, connect included (0s: off)")
+      ->capture_default_str();
   c->add_option("--max-queue-wait", a.max_queue_wait,
                 "open model: an iteration not started within this of its intended time is "
                 "dropped")
@@ -173,6 +176,7 @@ int cmd_load(const LoadArgs& a) {
     options.connections = a.connections;
     options.request_timeout = dur(a.timeout, "--timeout");
     options.connect_timeout = dur(a.connect_timeout, "--connect-timeout");
+    options.total_timeout = dur(a.total_timeout, "--total-timeout");
     options.max_queue_wait = dur(a.max_queue_wait, "--max-queue-wait");
     options.insecure = a.insecure;
     options.ca_file = a.ca_file;

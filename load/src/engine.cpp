@@ -2,7 +2,8 @@
 // iterations k, k+T, k+2T…; closed model: VUs v with v % T == k) and of the connection pool.
 // A request is: take an idle connection (or open one), write pre-serialized bytes, parse the
 // answer with a field-less Beast parser that allocates nothing, record two latencies.
-// Timeouts are enforced by a periodic sweep, not a timer per request (cheaper, like wrk).
+// Timeouts (connect, request, total) are enforced by a periodic sweep, not a timer per request
+// (cheaper, like wrk).
 #include "kgate/load/engine.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -217,7 +218,8 @@ class Conn {
   bool open() const { return open_; }
   // Sends one request. `intended` is when it should have started (open model) or now.
   void start(Clock::time_point intended);
-  // The sweep: a request past its deadline is cut by closing the socket.
+  // The sweep: a request past its deadline is cut by closing the socket. The deadline is the
+  // nearest of the phase's (connect or request timeout) and the iteration's (total timeout).
   void enforce_deadline(Clock::time_point now) {
     if (busy_ && now > deadline_) {
       timed_out_ = true;
@@ -253,6 +255,7 @@ class Conn {
   beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
   bool busy_ = false, open_ = false, timed_out_ = false;
+  bool connected_now_ = false;  // this iteration began by connecting (its start is begun_)
   std::size_t written_ = 0, received_ = 0, read_size_ = 512;
   std::string own_wire_, body_;  // scenario runs: this request, and the answer it wants read
   std::uint32_t tag_ = 0;
@@ -262,7 +265,7 @@ class Conn {
   std::size_t vu = 0;  // closed model: the VU this connection belongs to (local index)
 
  private:
-  Clock::time_point intended_, sent_, deadline_;
+  Clock::time_point intended_, begun_, sent_, deadline_;
 };
 
 class Worker {
@@ -445,8 +448,11 @@ class Worker {
     } else {
       adjust_vus(now);
     }
-    // Past the end plus the request timeout nothing more can be waited for.
-    if (now > end + s_.options.request_timeout + std::chrono::seconds(1)) return finish();
+    // Past the end plus the longest a started request may take, nothing more can be waited for.
+    if (now >
+        end + s_.options.connect_timeout + s_.options.request_timeout + std::chrono::seconds(1)) {
+      return finish();
+    }
     tick_.expires_after(std::chrono::milliseconds(20));
     tick_.async_wait([this](error_code e) { on_tick(e); });
   }
@@ -498,6 +504,7 @@ const std::string& Conn::wire() const {
 void Conn::start(Clock::time_point intended) {
   busy_ = true;
   timed_out_ = false;
+  connected_now_ = false;
   intended_ = intended;
   ++w_.tally().requests;
   if (!open_) return connect();
@@ -506,7 +513,11 @@ void Conn::start(Clock::time_point intended) {
 
 void Conn::connect() {
   auto& s = w_.shared();
-  deadline_ = Clock::now() + s.options.connect_timeout;
+  begun_ = Clock::now();
+  connected_now_ = true;
+  deadline_ = begun_ + s.options.connect_timeout;
+  if (s.options.total_timeout.count() > 0)
+    deadline_ = std::min(deadline_, begun_ + s.options.total_timeout);
   asio::async_connect(sock_, s.endpoints, [this](error_code ec, const tcp::endpoint&) {
     if (ec) return fail(timed_out_ ? kTimeout : kConnect);
     error_code ignored;
@@ -544,6 +555,11 @@ void Conn::send() {
   }
   sent_ = Clock::now();
   deadline_ = sent_ + s.options.request_timeout;
+  if (s.options.total_timeout.count() > 0) {
+    // An iteration on an open connection starts with its write; a fresh one with its connect.
+    if (!connected_now_) begun_ = sent_;
+    deadline_ = std::min(deadline_, begun_ + s.options.total_timeout);
+  }
   written_ = 0;
   received_ = 0;
   write();

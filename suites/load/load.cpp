@@ -131,6 +131,7 @@ TEST_F(LoadRun, Scenario) {
   o.connections = l.connections;
   o.connect_timeout = config().target.connect_timeout;
   o.request_timeout = config().target.request_timeout;
+  o.total_timeout = l.total_timeout;
   o.max_queue_wait = l.max_queue_wait;
   o.insecure = config().target.insecure;
   o.ca_file = config().target.ca_file;

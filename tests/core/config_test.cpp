@@ -101,6 +101,24 @@ TEST(Config, BadValuesNameTheKey) {
             std::string::npos);
 }
 
+TEST(Config, LoadTotalTimeout) {
+  EXPECT_EQ(parse_config("", "kgate.yaml").load.total_timeout.count(), 0) << "off by default";
+  Config c = parse_config("suites:\n  load:\n    total_timeout: 1.5s\n", "kgate.yaml");
+  EXPECT_EQ(c.load.total_timeout.count(), 1500);
+  EXPECT_EQ(error_of("suites:\n  load:\n    total_timeout: soon\n"),
+            "kgate.yaml:3:20: key 'suites.load.total_timeout': expected a duration such as 500ms, "
+            "3s or 2m, got 'soon'");
+  EXPECT_EQ(parse_config("suites:\n  load:\n    total_timeout: 0s\n", "kgate.yaml")
+                .load.total_timeout.count(),
+            0)
+      << "0s says off, as the default does";
+  EXPECT_EQ(parse_config("suites:\n  load:\n    think: 0s\n", "kgate.yaml").load.think.count(), 0);
+  EXPECT_EQ(error_of("suites:\n  load:\n    total_timeout: -1s\n")
+                .find("kgate.yaml:3:20: key "
+                      "'suites.load.total_timeout'"),
+            0u);
+}
+
 TEST(Config, InvalidYamlNamesThePlace) {
   EXPECT_EQ(error_of("target: [1\n").rfind("kgate.yaml:2:1: invalid YAML", 0), 0u);
 }

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "common/test_server.hpp"
@@ -146,6 +148,67 @@ TEST(Engine, RequestTimeoutCutsAHungAnswer) {
   EXPECT_LT(took, 3s) << "the run ends within its duration plus one timeout";
 }
 
+// A server that holds every answer for `stall`, then answers 200: connect is instant, the
+// answer slow. Answers still held when it goes away are let go at once (no sleep to wait out).
+class SlowServer {
+ public:
+  explicit SlowServer(std::chrono::milliseconds stall)
+      : server_([this, stall](const test::RawRequest&) {
+          std::unique_lock lock(mu_);
+          cv_.wait_for(lock, stall, [this] { return released_; });
+          return TestServer::ok("ok");
+        }) {}
+  ~SlowServer() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::string url() const { return server_.url("/"); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  TestServer server_;  // last: its threads use the members above
+};
+
+TEST(Engine, TotalTimeoutCutsASlowAnswerTheRequestTimeoutWouldWaitFor) {
+  SlowServer server(1s);
+  EngineOptions o;
+  o.request_timeout = 10s;
+  o.total_timeout = 200ms;
+  auto started = std::chrono::steady_clock::now();
+  auto r = run(open_rate(10, 1s), server.url(), o);
+  auto took = std::chrono::steady_clock::now() - started;
+  const auto& s = r.summary;
+  EXPECT_EQ(s.requests, 10u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.completed, 0u);
+  EXPECT_EQ(s.failed, s.requests);
+  EXPECT_EQ(s.errors, (std::map<std::string, std::uint64_t>{{"timeout", s.requests}}))
+      << "the same class as the request and connect timeouts";
+  EXPECT_GE(s.latency.min(), 200'000u) << "not cut before the total timeout";
+  EXPECT_LT(s.latency.max(), 600'000u) << "cut near 200 ms, not at the answer (1 s)";
+  EXPECT_LT(took, 2s) << "the run ends about one total timeout after its 1 s duration";
+}
+
+TEST(Engine, GenerousTotalTimeoutLetsTheSameSlowAnswersThrough) {
+  SlowServer server(1s);
+  EngineOptions o;
+  o.request_timeout = 10s;
+  o.total_timeout = 5s;
+  auto r = run(open_rate(10, 1s), server.url(), o);
+  const auto& s = r.summary;
+  EXPECT_EQ(s.requests, 10u);
+  EXPECT_EQ(s.completed, 10u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_TRUE(s.errors.empty());
+  EXPECT_EQ(s.status_codes.at(200), 10u);
+  EXPECT_GE(s.service.min(), 900'000u) << "every answer took the server's stall";
+}
+
 TEST(Engine, RefusedConnectionsAreConnectErrors) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -160,29 +223,63 @@ TEST(Engine, RefusedConnectionsAreConnectErrors) {
   EXPECT_EQ(r.summary.errors["connect"], r.summary.requests);
 }
 
-TEST(Engine, ConnectTimeoutWhenTheBacklogIsFull) {
-  // A listener that never accepts, its backlog filled: further SYNs go unanswered.
-  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(lfd, 0), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) {
-    int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    ::connect(f, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    fillers.push_back(f);
+// A listener that never accepts, its backlog filled: further SYNs go unanswered.
+class FullBacklog {
+ public:
+  FullBacklog() {
+    lfd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(lfd_, 0) == 0;
+    socklen_t len = sizeof a;
+    ::getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    for (int i = 0; i < 4; ++i) {
+      int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(f, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      fillers_.push_back(f);
+    }
   }
+  ~FullBacklog() {
+    for (int f : fillers_) ::close(f);
+    ::close(lfd_);
+  }
+  bool ok() const { return ok_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+ private:
+  int lfd_ = -1;
+  bool ok_ = false;
+  unsigned short port_ = 0;
+  std::vector<int> fillers_;
+};
+
+TEST(Engine, ConnectTimeoutWhenTheBacklogIsFull) {
+  FullBacklog listener;
+  ASSERT_TRUE(listener.ok());
   EngineOptions o;
   o.connect_timeout = 200ms;
   o.connections = 1;
-  auto r = run(closed(1, 700ms), "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", o);
+  auto r = run(closed(1, 700ms), listener.url(), o);
   EXPECT_GE(r.summary.errors["timeout"], 1u) << "connect attempts must time out, not hang";
-  for (int f : fillers) ::close(f);
-  ::close(lfd);
+}
+
+TEST(Engine, TotalTimeoutCountsTheConnect) {
+  FullBacklog listener;
+  ASSERT_TRUE(listener.ok());
+  EngineOptions o;
+  o.connect_timeout = 10s;
+  o.request_timeout = 10s;
+  o.total_timeout = 200ms;
+  o.connections = 1;
+  auto started = std::chrono::steady_clock::now();
+  auto r = run(closed(1, 700ms), listener.url(), o);
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.summary.completed, 0u);
+  EXPECT_GE(r.summary.errors["timeout"], 2u) << "hung connects cut by the total timeout";
+  EXPECT_EQ(r.summary.errors["timeout"], r.summary.requests);
+  EXPECT_LT(took, 2s) << "not held for the 10 s connect timeout";
 }
 
 class EngineTls : public ::testing::Test {

@@ -2,6 +2,7 @@
 // A blocking HTTP/1.1 client with hard deadlines, for checks and tools. Beast lives in the .cpp
 // only: including this header costs nothing. Connections are kept alive per origin.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -79,6 +80,16 @@ class Client {
   // Sends one request and reads the whole answer. Throws TransportError on failure; an HTTP
   // error status is a normal Response. Retries once on a stale kept-alive connection.
   Response send(const Request& request);
+
+  // For long answers read as they arrive (a Kubernetes watch, a log follow): the body of a 2xx
+  // answer goes to on_body chunk by chunk and is not kept; on_body returning false ends the read.
+  // While no bytes arrive on_body is called with an empty chunk every 200 ms, so that a caller
+  // on another thread's request can stop a quiet stream promptly.
+  // Other statuses are read whole into Response::body. The request timeout bounds the time to
+  // the response header; after it, idle_timeout bounds each wait for more bytes. The connection
+  // is not reused afterwards.
+  Response stream(const Request& request, const std::function<bool(std::string_view)>& on_body,
+                  std::chrono::milliseconds idle_timeout);
 
   const ClientOptions& options() const;
 

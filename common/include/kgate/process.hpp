@@ -14,7 +14,8 @@ struct ProcessSpec {
   std::vector<std::string> args;
   std::map<std::string, std::string> env_set;  // added to (or replacing in) the inherited env
   std::vector<std::string> env_unset;
-  std::string log_path;  // stdout+stderr; empty: inherit
+  bool clear_env = false;  // start from an empty environment (a container's), not ours
+  std::string log_path;    // stdout+stderr; empty: inherit
   std::string workdir;
   std::optional<unsigned> run_as_uid;  // drop to this uid/gid (root only), e.g. for postgres
   std::optional<unsigned> run_as_gid;

@@ -134,6 +134,7 @@ struct LoadConfig {
   int connections = 64;
   int threads = 0;
   Millis max_queue_wait{1000};
+  Millis total_timeout{0};  // bound on one iteration, connect included; 0: off
   std::vector<std::string> thresholds{"p95 < 500ms", "error_rate < 1%", "dropped == 0"};
 };
 

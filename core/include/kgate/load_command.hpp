@@ -21,7 +21,7 @@ struct LoadArgs {
   std::string think = "0s";
   int connections = 64;
   int threads = 0;
-  std::string timeout = "10s", connect_timeout = "3s", max_queue_wait = "1s";
+  std::string timeout = "10s", connect_timeout = "3s", total_timeout = "0s", max_queue_wait = "1s";
   bool insecure = false;
   std::string ca_file;
   std::vector<std::string> thresholds;

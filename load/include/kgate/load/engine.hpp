@@ -31,6 +31,10 @@ struct EngineOptions {
   int connections = 64;  // open model: cap on open connections over all threads
   Nanos connect_timeout = std::chrono::seconds(3);
   Nanos request_timeout = std::chrono::seconds(10);
+  // Bound on one whole iteration, from its actual start (connecting if the connection is not
+  // open, else writing) to the last byte of the answer, connect time included. Past it the
+  // request is a `timeout` error, as for the other two. 0 (the default): off.
+  Nanos total_timeout = Nanos::zero();
   // Open model: an iteration that cannot start on a free connection within this time of its
   // intended start is dropped (counted, never hidden). Until then it waits, and the wait counts
   // in its latency, which is measured from the intended start (coordinated omission corrected).

@@ -1,0 +1,64 @@
+#pragma once
+// The local Kubernetes cluster for `cluster` tests: fixtures/local-cluster/local-cluster.sh
+// (real etcd, kube-apiserver, kube-controller-manager, and kgate-node-agent running pods as
+// processes), started once, torn down by the destructor. Waiting helpers in the style of the
+// Kubernetes e2e framework: poll a condition with a deadline, never sleep a fixed time.
+//
+//   kgate::testfw::LocalCluster cluster;
+//   cluster.apply(deployment_yaml);
+//   auto pods = wait_for_ready_pods(cluster.client(), "default", "app=todo", 2, 90s);
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <kgate/kube/client.hpp>
+#include <kgate/process.hpp>
+
+namespace kgate::testfw {
+
+class LocalCluster {
+ public:
+  // Starts the cluster and waits for its node to be Ready. Throws with the logs' tails.
+  explicit LocalCluster(std::chrono::seconds timeout = std::chrono::seconds(180));
+  ~LocalCluster();
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
+  const std::string& kubeconfig() const { return kubeconfig_; }
+  const std::string& dir() const { return dir_; }
+  const std::string& node_ip() const { return node_ip_; }
+  std::chrono::milliseconds startup_time() const { return startup_; }
+  kube::Client& client() { return *client_; }
+
+  struct Result {
+    int status = -1;
+    std::string output;  // stdout + stderr
+  };
+  // kubectl with this cluster's kubeconfig.
+  Result kubectl(const std::vector<std::string>& args,
+                 std::chrono::seconds timeout = std::chrono::seconds(60));
+  // kubectl apply -f of the YAML text; throws on failure with kubectl's output.
+  void apply(const std::string& yaml);
+  // The tail of a component's log (apiserver, controller-manager, node-agent, etcd).
+  std::string log_tail(const std::string& component, std::size_t bytes = 3000) const;
+
+ private:
+  std::string base_dir_, dir_, kubeconfig_, node_ip_;
+  std::chrono::milliseconds startup_{0};
+  ChildProcess process_;
+  std::unique_ptr<kube::Client> client_;
+};
+
+// Ready pods (not terminating) matching the selector.
+std::vector<nlohmann::json> ready_pods(kube::Client& client, const std::string& ns,
+                                       const std::string& selector);
+// Waits until exactly `count` pods match and are Ready; returns them. Throws on timeout,
+// saying what it saw last.
+std::vector<nlohmann::json> wait_for_ready_pods(kube::Client& client, const std::string& ns,
+                                                const std::string& selector, int count,
+                                                std::chrono::seconds timeout);
+// A Service's ClusterIP:port as "http://ip:port".
+std::string service_url(kube::Client& client, const std::string& ns, const std::string& name);
+
+}  // namespace kgate::testfw
