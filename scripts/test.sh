@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 [ -x scripts/install-helm.sh ] && scripts/install-helm.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/kgate/ccache}"
+# CI builds a fresh clone each time: paths relative to the checkout let ccache reuse objects.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 JOBS="${KGATE_JOBS:-$(nproc)}"
 ctest_args=(--output-on-failure --no-tests=error -j "$JOBS")
 

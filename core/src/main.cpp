@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "kgate/check.hpp"
+#include "kgate/cluster_command.hpp"
 #include "kgate/config.hpp"
 #include "kgate/embedded.hpp"
 #include "kgate/gate.hpp"
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
       "  kgate validate --config kgate.yaml\n"
       "  kgate init > kgate.yaml\n"
       "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
+      "  kgate cluster-info --context kind-kgate\n"
       "Exit codes: 0 pass, 1 a gate failed, 2 usage or configuration error,\n"
       "            3 target unreachable, 4 reports not written, 130 interrupted.");
 
@@ -294,6 +296,8 @@ int main(int argc, char** argv) {
 
   LoadArgs la;
   auto* load = add_load_command(app, la);
+  ClusterArgs ca;
+  auto* cluster_info = add_cluster_info_command(app, ca);
 
   try {
     app.parse(argc, argv);
@@ -311,6 +315,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(ra);
     if (*load) return cmd_load(la);
+    if (*cluster_info) return cmd_cluster_info(ca);
     if (*validate) {
       Config c = load_config(validate_path);
       std::cout << validate_path << ": valid (suites "

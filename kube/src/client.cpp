@@ -482,7 +482,8 @@ void Client::watch(const ResourceType& type, std::string_view ns, const WatchOpt
       // Any other error in the stream: back off and resume, bounded like transport failures.
       if (++failures > impl_->options.max_retries) {
         Impl::Answer a{stream_error.is_object() ? stream_error.value("code", 500) : 500,
-                       stream_error.dump(), {}};
+                       stream_error.dump(),
+                       {}};
         Impl::throw_error(op, a);
       }
       std::this_thread::sleep_for(impl_->backoff(failures, nullptr));

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "kgate/base64.hpp"
 #include "kgate/kube/config.hpp"
 #include "kgate/redact.hpp"
 
@@ -33,30 +34,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxStdout = 1 << 20;  // an ExecCredential is a few KiB
 constexpr std::size_t kStderrTail = 2048;    // enough for the plugin's last complaint
-
-std::string base64_encode(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16 |
-                 static_cast<unsigned char>(in[i + 1]) << 8 | static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();

@@ -63,7 +63,7 @@ spec:
         resources: {requests: {cpu: )" +
          cpu + R"(, memory: 32Mi}}
         readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
-        livenessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 2}
+        livenessProbe: {tcpSocket: {port: http}, periodSeconds: 1, failureThreshold: 2}
 ---
 apiVersion: v1
 kind: Service
@@ -142,6 +142,10 @@ TEST_F(LocalClusterTest, DeploymentServesTheApiThroughItsService) {
   auto logs = cluster().kubectl({"logs", pods[0]["metadata"].value("name", "")});
   EXPECT_EQ(logs.status, 0) << logs.output;
   EXPECT_FALSE(logs.output.empty());
+  // The tcpSocket liveness probe (every second) has been passing all along.
+  for (const auto& p : kgate::testfw::ready_pods(api(), "default", "app=todo-serve")) {
+    EXPECT_EQ(p["status"]["containerStatuses"][0].value("restartCount", -1), 0) << p["status"];
+  }
 }
 
 TEST_F(LocalClusterTest, DeletedPodIsReplacedWhileTrafficFlows) {
@@ -259,6 +263,109 @@ spec:
   EXPECT_TRUE(scaled_down.ok) << scaled_down.last_error;
   std::cout << "scaled up in " << scaled_up.waited.count() << " ms, down in "
             << scaled_down.waited.count() << " ms after the load stopped\n";
+}
+
+// kubelet's duties: a crashing container restarts with back-off, a failed liveness probe
+// restarts a live one, and a pod that runs to completion under restartPolicy Never succeeds.
+TEST_F(LocalClusterTest, ContainersRestartOnCrashAndOnFailedLivenessAndPodsComplete) {
+  cluster().apply(R"(apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  containers:
+  - {name: app, image: todo-app, args: ["--no-such-flag"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: not-alive}
+spec:
+  containers:
+  - name: app
+    image: todo-app
+    args: ["--bind", "0.0.0.0", "--port", "7860", "--threads", "1", "--grace", "1s"]
+    env: [{name: BETTER_AUTH_SECRET, value: cluster-test-secret-0123456789abcdef}]
+    livenessProbe: {tcpSocket: {port: 7999}, periodSeconds: 1, failureThreshold: 2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: one-shot}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: app, image: todo-app, args: ["--version"]}
+)");
+  auto container_status = [&](const std::string& pod) {
+    auto p = api().get(res::pods, "default", pod);
+    auto statuses = p.value("status", json::object()).value("containerStatuses", json::array());
+    return statuses.empty() ? json::object() : statuses[0];
+  };
+  auto restarted = [&](const std::string& pod, int times) {
+    return kgate::wait_until(
+        [&](std::string* why) {
+          auto s = container_status(pod);
+          *why = s.dump();
+          return s.value("restartCount", 0) >= times;
+        },
+        60s);
+  };
+  auto crash = restarted("crasher", 2);
+  ASSERT_TRUE(crash.ok) << crash.last_error;
+  EXPECT_EQ(container_status("crasher")["lastState"]["terminated"].value("exitCode", 0), 2)
+      << "todo-app's usage error is exit 2";
+  auto liveness = restarted("not-alive", 1);
+  EXPECT_TRUE(liveness.ok) << liveness.last_error;
+  EXPECT_EQ(container_status("not-alive")["lastState"]["terminated"].value("exitCode", -1), 0)
+      << "stopped by SIGTERM after failed probes (a clean drain), not a crash";
+
+  auto done = kgate::wait_until(
+      [&](std::string* why) {
+        auto p = api().get(res::pods, "default", "one-shot");
+        *why = p.value("status", json::object()).dump();
+        return p["status"].value("phase", "") == "Succeeded";
+      },
+      30s);
+  EXPECT_TRUE(done.ok) << done.last_error;
+  EXPECT_EQ(container_status("one-shot")["state"]["terminated"].value("exitCode", -1), 0);
+  EXPECT_EQ(container_status("one-shot").value("restartCount", -1), 0);
+  for (const char* name : {"crasher", "not-alive", "one-shot"}) {
+    api().remove(res::pods, "default", name);
+  }
+}
+
+// `kgate cluster-info`: the kubeconfig as kubectl reads it, with distinct exits for a bad
+// configuration (2) and a cluster that does not answer (3); no credential is printed.
+TEST_F(LocalClusterTest, KgateClusterInfoReadsTheKubeconfigAndReachesTheApiServer) {
+  auto kgate_cli = [&](std::vector<std::string> args) {
+    kgate::ProcessSpec spec;
+    spec.program = std::string(std::getenv("KGATE_BUILD_DIR")) + "/core/kgate";
+    spec.args = std::move(args);
+    spec.env_unset = {"KUBECONFIG"};
+    spec.log_path = cluster().dir() + "/cluster-info.out";
+    kgate::ChildProcess p(spec);
+    const int status = p.wait(30s).value_or(-1);
+    std::ifstream in(spec.log_path);
+    return std::pair{status, std::string(std::istreambuf_iterator<char>(in), {})};
+  };
+  auto [ok, out] = kgate_cli({"cluster-info", "--kubeconfig", cluster().kubeconfig()});
+  EXPECT_EQ(ok, 0) << out;
+  EXPECT_NE(out.find("version:   v1.37.2"), std::string::npos) << out;
+  EXPECT_NE(out.find("client certificate"), std::string::npos) << out;
+  EXPECT_EQ(out.find("BEGIN"), std::string::npos) << "no key material in the output";
+
+  auto [bad_context, why] =
+      kgate_cli({"cluster-info", "--kubeconfig", cluster().kubeconfig(), "--context", "nope"});
+  EXPECT_EQ(bad_context, 2) << why;
+  EXPECT_NE(why.find("\"nope\""), std::string::npos) << why;
+
+  std::ifstream in(cluster().kubeconfig());
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  const auto at = text.find("server: ");
+  text.replace(at, text.find('\n', at) - at, "server: https://127.0.0.1:1");
+  const std::string dead = cluster().dir() + "/dead.kubeconfig";
+  std::ofstream(dead) << text;
+  auto [unreachable, said] = kgate_cli({"cluster-info", "--kubeconfig", dead});
+  EXPECT_EQ(unreachable, 3) << said;
+  EXPECT_NE(said.find("127.0.0.1:1"), std::string::npos) << said;
 }
 
 // kgate's Kubernetes client against the real API server.
