@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "kgate/http.hpp"
+#include "kgate/url.hpp"
 
 namespace kgate::kube {
 
@@ -63,18 +64,7 @@ const ResourceType api_services{"apiregistration.k8s.io", "v1", "apiservices", f
 }  // namespace resources
 
 std::string query_escape(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return url_encode_segment(value);  // the same unreserved set (RFC 3986) in either place
 }
 
 std::string describe_error(const Operation& op, int http_status, const std::string& body) {
