@@ -173,16 +173,28 @@ TEST_F(LocalClusterTest, DeletedPodIsReplacedWhileTrafficFlows) {
         return true;
       },
       90s);
-  const int ok_before_stop = ok.load();
-  ASSERT_TRUE(
-      kgate::wait_until([&](std::string*) { return ok.load() > ok_before_stop + 20; }, 10s).ok);
+  if (!replaced.ok) {
+    stop = true;
+    traffic.join();
+  }
+  ASSERT_TRUE(replaced.ok) << replaced.last_error;
+  auto finalized = kgate::wait_until(
+      [&](std::string*) { return !api().find(res::pods, "default", victim); }, 30s);
+  // Once the replacement serves and the deleted pod is gone, nothing may fail any more.
+  const int ok_settled = ok.load(), failed_settled = failed.load();
+  const bool flowing =
+      kgate::wait_until([&](std::string*) { return ok.load() > ok_settled + 50; }, 15s).ok;
   stop = true;
   traffic.join();
-  ASSERT_TRUE(replaced.ok) << replaced.last_error;
-  EXPECT_FALSE(api().find(res::pods, "default", victim)) << "the deleted pod is finalized";
+  EXPECT_TRUE(finalized.ok) << "the deleted pod is finalized";
+  EXPECT_TRUE(flowing) << "traffic stopped flowing after the replacement";
+  EXPECT_EQ(failed.load(), failed_settled) << "failures after the replacement was ready";
+  // While the pod terminates, a connection can still reach it in the moment before its
+  // endpoint is withdrawn (kube-proxy has the same window without a preStop hook): a few
+  // failures are tolerated there, not a broken Service.
   const double failure_rate = static_cast<double>(failed) / static_cast<double>(ok + failed);
   std::cout << "traffic during the replacement: " << ok << " ok, " << failed << " failed\n";
-  EXPECT_LT(failure_rate, 0.02) << ok << " ok, " << failed << " failed";
+  EXPECT_LT(failure_rate, 0.05) << ok << " ok, " << failed << " failed";
 }
 
 TEST_F(LocalClusterTest, RolloutRestartReplacesEveryPod) {
