@@ -180,8 +180,8 @@ struct Client::Impl {
     return std::min<std::chrono::milliseconds>(d, options.backoff_cap);
   }
 
-  Answer call(const Operation& /*op*/, const std::string& method, const std::string& path,
-              const std::string& body = {}, const std::string& content_type = {}) {
+  Answer call(const std::string& method, const std::string& path, const std::string& body = {},
+              const std::string& content_type = {}) {
     // A create that failed after being sent may have happened: only connection failures before
     // sending are retried for it. Everything else is idempotent enough to repeat.
     const bool idempotent = method != "POST";
@@ -220,7 +220,7 @@ struct Client::Impl {
 
   json call_json(const Operation& op, const std::string& method, const std::string& path,
                  const std::string& body = {}, const std::string& content_type = {}) {
-    Answer a = call(op, method, path, body, content_type);
+    Answer a = call(method, path, body, content_type);
     if (a.status < 200 || a.status >= 300) throw_error(op, a);
     json out = json::parse(a.body, nullptr, false);
     if (out.is_discarded()) {
@@ -346,7 +346,7 @@ std::optional<json> Client::remove(const ResourceType& type, std::string_view ns
   if (!options.precondition_resource_version.empty()) {
     body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
   }
-  auto a = impl_->call(op, "DELETE", type.path(ns, name), body.dump(), "application/json");
+  auto a = impl_->call("DELETE", type.path(ns, name), body.dump(), "application/json");
   if (a.status == 404) return std::nullopt;
   if (a.status < 200 || a.status >= 300) Impl::throw_error(op, a);
   return json::parse(a.body, nullptr, false);
@@ -363,7 +363,7 @@ std::string Client::logs(std::string_view ns, std::string_view pod, std::string_
   Operation op{"get", "pods", std::string(pod), std::string(ns), "log"};
   std::string path = resources::pods.path(ns, pod, "log");
   if (!container.empty()) path += "?container=" + query_escape(container);
-  auto a = impl_->call(op, "GET", path);
+  auto a = impl_->call("GET", path);
   if (a.status < 200 || a.status >= 300) Impl::throw_error(op, a);
   return a.body;
 }
