@@ -596,7 +596,7 @@ TEST(Faults, NoGracefulShutdownDropsWhatIsInFlight) {
 
 TEST(Faults, LyingReadinessSaysReadyWhileTheApiAnswers503) {
   const auto launched = std::chrono::steady_clock::now();
-  TodoApp app = start_with({"lying-readiness"}, {{"TODO_FAULT_WARMUP_MS", "2500"}});
+  TodoApp app = start_with({"lying-readiness"}, {{"TODO_FAULT_WARMUP_MS", "4000"}});
   ApiClient anonymous(app.url());
   auto client = client_for(app, "early");
   EXPECT_EQ(anonymous.get("/ready").status, 200);
@@ -612,7 +612,7 @@ TEST(Faults, LyingReadinessSaysReadyWhileTheApiAnswers503) {
       },
       std::chrono::seconds(10), std::chrono::milliseconds(100));
   ASSERT_TRUE(serving.ok) << serving.last_error;
-  EXPECT_GE(std::chrono::steady_clock::now() - launched, std::chrono::milliseconds(2500));
+  EXPECT_GE(std::chrono::steady_clock::now() - launched, std::chrono::milliseconds(4000));
   expect_api_contract(app, 0);
 }
 
