@@ -51,6 +51,14 @@ bool ends_bearer_value(char c) {
          c == ',' || c == ';' || c == '<' || c == '>';
 }
 
+// Is what follows "Bearer " a credential, or just words ("a malformed bearer token", "the bearer
+// scheme")? Credentials are long or carry digits or symbols; a short run of letters is text.
+bool looks_like_credential(std::string_view value) {
+  if (value.size() >= 16) return true;
+  return std::any_of(value.begin(), value.end(),
+                     [](char c) { return !std::isalpha(static_cast<unsigned char>(c)); });
+}
+
 bool starts_with_icase(std::string_view s, std::size_t pos, std::string_view prefix) {
   if (s.size() - pos < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
@@ -124,7 +132,8 @@ std::string redact(std::string_view text) {
       std::string_view value = s.substr(v, end - v);
       // Skip what is already redacted and auth-param syntax such as `Bearer realm="api"`.
       bool auth_param = !value.empty() && value.back() == '=' && end < s.size() && s[end] == '"';
-      if (!value.empty() && !value.starts_with(kMark) && !auth_param) {
+      if (!value.empty() && !value.starts_with(kMark) && !auth_param &&
+          looks_like_credential(value)) {
         out.append(s.substr(i, v - i));
         out.append(kMark);
         i = end;

@@ -58,6 +58,16 @@ TEST_F(Redact, BearerValues) {
   EXPECT_EQ(redact("Bearer "), "Bearer ");
 }
 
+// Redaction hides secret values, not words: a title that talks about bearer tokens stays whole.
+TEST_F(Redact, WordsAfterBearerAreNotSecrets) {
+  EXPECT_EQ(redact("Every endpoint refuses a malformed bearer token"),
+            "Every endpoint refuses a malformed bearer token");
+  EXPECT_EQ(redact("the Bearer scheme is required"), "the Bearer scheme is required");
+  EXPECT_EQ(redact("Authorization: Bearer kgate-not-a-jwt"), "Authorization: Bearer [REDACTED]");
+  EXPECT_EQ(redact("Bearer abcdefghijklmnopqrstu"), "Bearer [REDACTED]") << "long: a credential";
+  EXPECT_EQ(redact("Bearer null"), "Bearer null") << "a word, not a credential";
+}
+
 TEST_F(Redact, LargeText) {
   register_secret("needle-secret");
   std::string big;
