@@ -7,7 +7,10 @@ if(KGATE_WERROR)
 endif()
 # Beast/Asio: no deprecated names, one separately compiled Asio instance per binary is not used
 # (header-only) but we keep Beast out of widely included headers to bound build time.
-target_compile_definitions(kgate_flags INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+# No BOOST_BEAST_USE_STD_STRING_VIEW: since Boost 1.81 beast::string_view is
+# boost::core::string_view, which converts to and from std::string_view by itself, and the old
+# macro only prints a deprecation message in every Beast translation unit.
+target_compile_definitions(kgate_flags INTERFACE BOOST_ASIO_NO_DEPRECATED)
 if(KGATE_SANITIZE)
   target_compile_options(kgate_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)

@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -108,6 +109,22 @@ struct Conn {
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buffer;
 };
+
+// RFC 9110 9.2.2: sending one of these twice has the effect of sending it once, so a request
+// that may or may not have reached the server can be repeated. POST and PATCH cannot.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE";
+}
+
+// An idle kept-alive connection has nothing to read. Readable (the server's FIN, a reset, bytes
+// nobody asked for) means the server is done with it: checked without blocking before a request
+// is written, so such a connection is provably closed and is replaced without sending anything.
+bool closed_by_peer(Conn& conn) {
+  if (conn.buffer.size() > 0) return true;
+  pollfd p{conn.socket().native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;  // -1 too: a connection we cannot check is not worth the risk
+}
 
 }  // namespace
 
@@ -333,9 +350,12 @@ Response Client::Impl::send(const Request& request) {
       conn = std::move(it->second);
       conns.erase(it);
       reused = true;
-    } else {
-      conn = connect(url);
+      if (closed_by_peer(*conn)) {
+        conn->close();
+        reused = false;
+      }
     }
+    if (!reused) conn = connect(url);
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_body_bytes);
@@ -384,7 +404,10 @@ Response Client::Impl::send(const Request& request) {
     if (ec) {
       const bool nothing_received =
           read_bytes == 0 && conn->buffer.size() == 0 && !parser.got_some();
-      if (reused && attempt == 0 && nothing_received) continue;  // stale keep-alive: retry once
+      // The server closed a kept-alive connection as the request went out (its idle timeout):
+      // retried once, but only when a repeat cannot do anything twice. A POST may have been
+      // handled before the close; sending it again could create a second task.
+      if (reused && attempt == 0 && nothing_received && idempotent(request.method)) continue;
       fail_read(ec, wrote, nothing_received);
     }
 
