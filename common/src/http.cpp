@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 #include <map>
 
 #include <boost/asio/connect.hpp>
@@ -22,6 +23,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "kgate/resolve.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate::http {
@@ -212,32 +214,27 @@ std::unique_ptr<Conn> Client::Impl::connect(const Url& url) {
   const auto deadline = Clock::now() + options.connect_timeout;
   auto conn = url.tls() ? std::make_unique<Conn>(ioc, tls_context()) : std::make_unique<Conn>(ioc);
 
-  // getaddrinfo cannot be interrupted, so a timed-out lookup is abandoned, not awaited: the
-  // handler owns what it writes to.
-  struct Lookup {
-    bool done = false;
-    error_code ec;
-    tcp::resolver::results_type endpoints;
-  };
-  auto lookup = std::make_shared<Lookup>();
-  tcp::resolver resolver(ioc);
-  resolver.async_resolve(url.host, url.port,
-                         [lookup](const error_code& e, tcp::resolver::results_type r) {
-                           lookup->ec = e;
-                           lookup->endpoints = std::move(r);
-                           lookup->done = true;
-                         });
-  switch (run_until(
-      ioc, lookup->done, deadline, [&] { resolver.cancel(); }, false)) {
-    case Outcome::Timeout:
+  const ResolveResult lookup = resolve_tcp(url.host, url.port, options.connect_timeout, [] {
+    InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
+    return check && check();
+  });
+  switch (lookup.failure) {
+    case ResolveResult::Failure::kTimeout:
       fail(ErrorKind::Timeout, "resolve timed out after " + ms_text(options.connect_timeout));
-    case Outcome::Interrupted:
+    case ResolveResult::Failure::kInterrupted:
       fail(ErrorKind::Interrupted, "interrupted while resolving");
-    case Outcome::Done:
+    case ResolveResult::Failure::kNotFound:
+      fail(ErrorKind::Resolve, "resolve failed: " + lookup.error);
+    case ResolveResult::Failure::kNone:
       break;
   }
-  if (lookup->ec) fail(ErrorKind::Resolve, "resolve failed: " + lookup->ec.message());
-  const auto endpoints = std::move(lookup->endpoints);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& a : lookup.addresses) {
+    tcp::endpoint e;
+    std::memcpy(e.data(), a.get(), a.size);
+    e.resize(a.size);
+    endpoints.push_back(e);
+  }
 
   bool done = false;
   error_code ec;
