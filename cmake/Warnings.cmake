@@ -1,7 +1,7 @@
 # Project-wide compile flags: warnings (as errors in CI) and the sanitizer build.
 add_library(kgate_flags INTERFACE)
 target_compile_options(kgate_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-  -Wno-maybe-uninitialized)
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
 if(KGATE_WERROR)
   target_compile_options(kgate_flags INTERFACE -Werror)
 endif()
@@ -14,5 +14,12 @@ target_compile_definitions(kgate_flags INTERFACE BOOST_ASIO_NO_DEPRECATED)
 if(KGATE_SANITIZE)
   target_compile_options(kgate_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)
+  target_link_options(kgate_flags INTERFACE -fsanitize=address,undefined)
+endif()
+# The fuzz build (clang): every library gets libFuzzer's coverage instrumentation and the
+# sanitizers, so that the fuzzer sees and checks kgate's code, not only the target's.
+if(KGATE_FUZZ)
+  target_compile_options(kgate_flags INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(kgate_flags INTERFACE -fsanitize=address,undefined)
 endif()
