@@ -290,8 +290,9 @@ TEST(HttpClient, InterruptAborts) {
   Client client(opts);
   g_interrupted = false;
   set_interrupt_check(&interrupted);
-  std::thread trigger([] {
-    std::this_thread::sleep_for(100ms);
+  // Ctrl-C once the request is in flight: the server has it and holds it unanswered.
+  std::thread trigger([&] {
+    wait_until([&](std::string*) { return server.requests() == 1; }, 5s, 1ms);
     g_interrupted = true;
   });
   auto start = std::chrono::steady_clock::now();
