@@ -5,6 +5,7 @@ set -euo pipefail
 
 DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
+  clang libclang-rt-14-dev
   libboost1.81-dev libboost-system1.81-dev
   libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libcli11-dev

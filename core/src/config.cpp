@@ -16,24 +16,11 @@
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
 #include "kgate/registry.hpp"
+#include "kgate/suggest.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate {
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // Walks one YAML mapping, reading known keys and remembering them.
 class Reader {
@@ -176,9 +163,8 @@ class Reader {
     std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
     try {
       out = std::chrono::duration_cast<Millis>(parse_duration(v));
-    } catch (const std::exception&) {
-      fail(n, "key '" + key_path(key) + "': expected a duration such as 500ms, 3s or 2m, got '" +
-                  v + "'");
+    } catch (const std::exception& e) {
+      fail(n, "key '" + key_path(key) + "': " + e.what());
     }
     if (out.count() < 0 || (out.count() == 0 && !allow_zero)) {
       fail(n, "key '" + key_path(key) + "': duration must be positive");
@@ -521,16 +507,7 @@ int severity_rank(const std::string& severity) {
 }
 
 std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
+  return closest_match(word, candidates);
 }
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
