@@ -43,6 +43,7 @@ void Findings::add(const Object& o, const std::string& pointer, std::string mess
   Finding f;
   f.rule = rule_;
   f.object = o.ref();
+  f.ns = o.ns();
   f.origin = o.origin();
   f.path = dotted_path(pointer);
   f.message = std::move(message);
@@ -134,7 +135,7 @@ bool object_matches(const std::string& pattern, const Finding& f) {
   if (pattern.empty()) return true;
   if (f.object.empty()) return false;
   std::vector<std::string> names = {f.object};
-  if (f.subject && !f.subject->ns().empty()) names.push_back(f.subject->ns() + "/" + f.object);
+  if (!f.ns.empty()) names.push_back(f.ns + "/" + f.object);
   for (const auto& n : names)
     if (::fnmatch(pattern.c_str(), n.c_str(), 0) == 0) return true;
   return false;
@@ -200,6 +201,7 @@ std::vector<RuleOutcome> run_audit(const Objects& objects, const AuditOptions& o
     o.findings = std::move(f.list());
     for (auto& finding : o.findings) {
       apply_annotations(finding);
+      finding.subject = nullptr;  // findings outlive the objects they were about
       if (finding.suppressed) continue;
       for (const auto& s : options.suppressions)
         if (s.rule == finding.rule && object_matches(s.object, finding)) {

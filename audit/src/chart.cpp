@@ -126,23 +126,28 @@ int ChartSources::walk(const Region& r, const std::string& pointer) const {
       break;
     }
   int cur = r.begin - 1;  // the line of the current node; its children follow it
-  long cur_indent = -1;
-  bool on_item = false;  // cur is a "- " item line whose first key sits on the same line
+  long min_indent = 0;    // children of the current node sit at least this deep
+  bool on_item = false;   // cur is a "- " item line whose first key sits on the same line
   for (const auto& t : tokens(pointer)) {
     if (is_index(t)) {
+      // A list's items may sit at the key's own indentation ("containers:\n- name: x").
       int want = std::stoi(t), seen = 0;
       long item_indent = -1;
       bool found = false;
       for (int i = cur + 1; i < r.end && !found; ++i) {
         if (!content(lines[i])) continue;
         long ind = static_cast<long>(indent_of(lines[i]));
-        if (ind <= cur_indent && !(ind == cur_indent && lines[i].compare(ind, 2, "- ") == 0)) break;
-        if (lines[i].compare(ind, 2, "- ") != 0) continue;
+        bool dash = lines[i].compare(ind, 2, "- ") == 0;
+        if (ind < (dash ? min_indent - 1 : min_indent)) break;
+        if (!dash) {
+          if (item_indent >= 0 && ind <= item_indent) break;
+          continue;
+        }
         if (item_indent < 0) item_indent = ind;
         if (ind != item_indent) continue;
         if (seen++ == want) {
           cur = i;
-          cur_indent = ind + 2;
+          min_indent = ind + 2;
           on_item = true;
           best = i;
           found = true;
@@ -155,25 +160,21 @@ int ChartSources::walk(const Region& r, const std::string& pointer) const {
     long child_indent = -1;
     for (int i = on_item ? cur : cur + 1; i < r.end; ++i) {
       if (!content(lines[i])) continue;
-      std::string l = lines[i];
-      long ind = static_cast<long>(indent_of(l));
-      std::string text = l.substr(ind);
-      if (text.rfind("- ", 0) == 0) {
-        if (!(on_item && i == cur)) {
-          if (ind + 2 <= cur_indent) break;
-          if (child_indent < 0) child_indent = ind;  // a list of items, not the key we want
-          continue;
-        }
+      long ind = static_cast<long>(indent_of(lines[i]));
+      std::string text = lines[i].substr(ind);
+      bool dash = text.rfind("- ", 0) == 0;
+      if (on_item && i == cur) {
         text = text.substr(2);
         ind += 2;
-      } else if (ind <= cur_indent) {
-        break;
+        dash = false;
       }
+      if (ind + (dash ? 2 : 0) < min_indent) break;
+      if (dash) continue;  // an item of a list below: not a key of this node
       if (child_indent < 0) child_indent = ind;
       if (ind != child_indent) continue;
       if (text.rfind(t + ":", 0) == 0 || text.rfind("\"" + t + "\":", 0) == 0) {
         cur = i;
-        cur_indent = ind;
+        min_indent = ind + 1;
         best = i;
         found = true;
         break;

@@ -163,7 +163,7 @@ Objects parse_manifests(std::string_view text, const std::string& file) {
     if (!body.contains("kind") || !body["kind"].is_string() || !body.contains("apiVersion"))
       throw InputError(where + ": not a Kubernetes object (no kind or apiVersion)");
     std::string kind = body["kind"].get<std::string>();
-    if (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && body.contains("items") &&
+    if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && body.contains("items") &&
         body["items"].is_array()) {
       // kubectl get -o yaml prints a List: its items are the objects.
       for (std::size_t i = 0; i < body["items"].size(); ++i) {

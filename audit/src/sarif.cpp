@@ -141,9 +141,8 @@ nlohmann::json to_sarif(const std::vector<RuleOutcome>& outcomes, const SarifOpt
         location["physicalLocation"] = physical;
       }
       if (!f.object.empty()) {
-        std::string ns = f.subject ? f.subject->ns() : "";
         location["logicalLocations"] = json::array(
-            {{{"fullyQualifiedName", (ns.empty() ? "" : ns + "/") + f.object +
+            {{{"fullyQualifiedName", (f.ns.empty() ? "" : f.ns + "/") + f.object +
                                          (f.path.empty() ? "" : ":" + f.path)},
               {"kind", "resource"}}});
       }

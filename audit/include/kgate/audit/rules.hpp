@@ -20,13 +20,14 @@ std::optional<Severity> parse_severity(std::string_view text);  // case-insensit
 struct Finding {
   std::string rule;
   std::string object;   // "Deployment/todo-backend"; empty for a finding about an input file
+  std::string ns;       // the object's namespace, if it has one
   std::string origin;   // Object::origin(), or the input file
   std::string path;     // "spec.template.spec.containers[0].securityContext"
   std::string message;  // says what is wrong and where; never a secret's value
   Location location;
   bool suppressed = false;
   std::string suppression;  // why and by what: "annotation kgate.io/skip: <reason>"
-  const Object* subject = nullptr;  // the object (annotations), or nullptr
+  const Object* subject = nullptr;  // the object while run_audit runs (annotations); then unset
 };
 
 // What a rule reads.
