@@ -32,8 +32,8 @@ const char* to_string(Severity s) {
 std::optional<Severity> parse_severity(std::string_view text) {
   std::string s(text);
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (auto sev : {Severity::Info, Severity::Low, Severity::Medium, Severity::High,
-                   Severity::Critical})
+  for (auto sev :
+       {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
     if (s == to_string(sev)) return sev;
   if (s == "negligible") return Severity::Info;  // Grype's lowest
   return std::nullopt;
@@ -69,8 +69,8 @@ int RuleOutcome::active() const {
 const std::vector<Rule>& all_rules() {
   static const std::vector<Rule> rules = [] {
     std::vector<Rule> all;
-    for (auto group : {pod_security_rules, secrets_rules, reliability_rules, cross_object_rules,
-                       image_rules})
+    for (auto group :
+         {pod_security_rules, secrets_rules, reliability_rules, cross_object_rules, image_rules})
       for (auto& r : group()) all.push_back(r);
     return all;
   }();
@@ -154,7 +154,8 @@ std::vector<Suppression> load_suppressions(const std::string& path) {
                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
   }
   auto where = [&](const YAML::Node& n) {
-    return path + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
+    return path + ":" + std::to_string(n.Mark().line + 1) + ":" +
+           std::to_string(n.Mark().column + 1);
   };
   if (!root.IsMap() || !root["suppressions"] || !root["suppressions"].IsSequence())
     throw InputError(path + ":1:1: expected a key 'suppressions' holding a list");
@@ -162,7 +163,8 @@ std::vector<Suppression> load_suppressions(const std::string& path) {
   for (const auto& r : all_rules()) ids.push_back(r.id);
   std::vector<Suppression> out;
   for (const auto& item : root["suppressions"]) {
-    if (!item.IsMap()) throw InputError(where(item) + ": an entry must be a mapping (rule, reason)");
+    if (!item.IsMap())
+      throw InputError(where(item) + ": an entry must be a mapping (rule, reason)");
     for (auto it = item.begin(); it != item.end(); ++it) {
       std::string key = it->first.Scalar();
       if (key != "rule" && key != "object" && key != "reason")

@@ -25,8 +25,8 @@ std::vector<std::string> tokens(const std::string& pointer) {
   std::size_t i = 0;
   while (i < pointer.size()) {
     std::size_t next = pointer.find('/', i + 1);
-    std::string t = pointer.substr(i + 1, next == std::string::npos ? std::string::npos
-                                                                     : next - i - 1);
+    std::string t =
+        pointer.substr(i + 1, next == std::string::npos ? std::string::npos : next - i - 1);
     std::string key;
     for (std::size_t k = 0; k < t.size(); ++k) {
       if (t[k] == '~' && k + 1 < t.size()) {

@@ -63,9 +63,8 @@ std::string find_helm() {
   const char* home = std::getenv("HOME");
   std::string cached = std::string(home ? home : "") + "/.cache/kgate/bin/helm";
   if (home && is_executable(cached)) return cached;
-  throw InputError(
-      "--chart needs helm, and none was found ($KGATE_HELM, `helm` on the PATH, " + cached +
-      "); install Helm 3 or run scripts/install-helm.sh");
+  throw InputError("--chart needs helm, and none was found ($KGATE_HELM, `helm` on the PATH, " +
+                   cached + "); install Helm 3 or run scripts/install-helm.sh");
 }
 
 Objects render_chart(const ChartOptions& o) {
@@ -79,7 +78,8 @@ Objects render_chart(const ChartOptions& o) {
   TempDir out;
   ProcessSpec spec;
   spec.program = helm;
-  spec.args = {"template", o.release, o.chart, "--namespace", o.ns, "--output-dir", out.path + "/r"};
+  spec.args = {"template", o.release,      o.chart,        "--namespace",
+               o.ns,       "--output-dir", out.path + "/r"};
   for (const auto& f : o.values_files) spec.args.insert(spec.args.end(), {"-f", f});
   for (const auto& s : o.set) spec.args.insert(spec.args.end(), {"--set", s});
   spec.log_path = out.path + "/helm.log";

@@ -76,8 +76,8 @@ ImageScan from_grype(const json& j, const std::string& file) {
     const json& v = m.value("vulnerability", json::object());
     const json& a = m.value("artifact", json::object());
     const json fix = v.value("fix", json::object());
-    std::string fixed = fix.value("state", "") == "fixed" ? join(fix.value("versions", json::array()))
-                                                         : "";
+    std::string fixed =
+        fix.value("state", "") == "fixed" ? join(fix.value("versions", json::array())) : "";
     s.vulnerabilities.push_back({v.value("id", ""), a.value("name", ""), a.value("version", ""),
                                  fixed, lower(v.value("severity", "unknown"))});
   }

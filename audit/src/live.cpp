@@ -72,8 +72,8 @@ Objects load_live(kube::Client& client, const LiveOptions& opt) {
   for (const auto& o : out)
     if (o.kind() == "Pod" || o.kind() == "Deployment" || o.kind() == "StatefulSet" ||
         o.kind() == "DaemonSet") {
-      const char* p = o.kind() == "Pod" ? "/spec/serviceAccountName"
-                                        : "/spec/template/spec/serviceAccountName";
+      const char* p =
+          o.kind() == "Pod" ? "/spec/serviceAccountName" : "/spec/template/spec/serviceAccountName";
       const json* sa = o.at(p);
       accounts.insert(sa && sa->is_string() ? sa->get<std::string>() : "default");
     }
@@ -81,7 +81,8 @@ Objects load_live(kube::Client& client, const LiveOptions& opt) {
   const ResourceType cr{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
   std::set<std::string> cluster_roles;
   for (const auto& o : out)
-    if (o.kind() == "RoleBinding" && o.at("/roleRef/kind") && *o.at("/roleRef/kind") == "ClusterRole")
+    if (o.kind() == "RoleBinding" && o.at("/roleRef/kind") &&
+        *o.at("/roleRef/kind") == "ClusterRole")
       cluster_roles.insert(o.at("/roleRef/name")->get<std::string>());
   for (auto& b : client.list(crb, "").value("items", json::array())) {
     bool ours = false;

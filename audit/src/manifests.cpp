@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -105,7 +105,8 @@ std::vector<Document> split_documents(std::string_view text) {
     std::string line(text.substr(pos, end - pos));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     ++line_no;
-    bool marker = line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
+    bool marker =
+        line.rfind("---", 0) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
     bool doc_end = line == "..." || line.rfind("... ", 0) == 0;
     if (marker || doc_end) {
       docs.push_back({});
@@ -149,9 +150,10 @@ Objects parse_manifests(std::string_view text, const std::string& file) {
     }
     if (!root || root.IsNull()) continue;
     int doc_line = root.Mark().line + doc.first_line;
-    std::string where = file + ":" + std::to_string(doc_line) + ":" +
-                        std::to_string(root.Mark().column + 1);
-    if (!root.IsMap()) throw InputError(where + ": a document is not a mapping (a Kubernetes object)");
+    std::string where =
+        file + ":" + std::to_string(doc_line) + ":" + std::to_string(root.Mark().column + 1);
+    if (!root.IsMap())
+      throw InputError(where + ": a document is not a mapping (a Kubernetes object)");
     std::map<std::string, int> lines;
     Converter conv{doc.first_line - 1, &lines};
     json body;
@@ -163,8 +165,8 @@ Objects parse_manifests(std::string_view text, const std::string& file) {
     if (!body.contains("kind") || !body["kind"].is_string() || !body.contains("apiVersion"))
       throw InputError(where + ": not a Kubernetes object (no kind or apiVersion)");
     std::string kind = body["kind"].get<std::string>();
-    if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && body.contains("items") &&
-        body["items"].is_array()) {
+    if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 &&
+        body.contains("items") && body["items"].is_array()) {
       // kubectl get -o yaml prints a List: its items are the objects.
       for (std::size_t i = 0; i < body["items"].size(); ++i) {
         std::string prefix = "/items/" + std::to_string(i);

@@ -40,7 +40,8 @@ std::vector<ContainerRef> PodSpecRef::containers(bool include_init) const {
 
 std::string PodSpecRef::describe(const ContainerRef& c) const {
   std::string s = std::string(c.init ? "init container '" : "container '") + c.name + "'";
-  if (injected_only) s += " of pod '" + object->name() + "' (not in " + owner->ref() + "'s template)";
+  if (injected_only)
+    s += " of pod '" + object->name() + "' (not in " + owner->ref() + "'s template)";
   return s;
 }
 
@@ -48,8 +49,7 @@ namespace {
 
 const std::set<std::string> kTemplated = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                                           "Job"};
-const std::set<std::string> kLongRunning = {"Deployment", "StatefulSet", "DaemonSet",
-                                            "ReplicaSet"};
+const std::set<std::string> kLongRunning = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"};
 
 // The controller ownerReference of o, if any.
 const json* controller_ref(const Object& o) {
@@ -71,7 +71,8 @@ const Object* find_object(const Objects& objects, const std::string& kind, const
 const Object* owner_in_set(const Objects& objects, const Object& o) {
   const json* ref = controller_ref(o);
   if (!ref) return nullptr;
-  const Object* owner = find_object(objects, ref->value("kind", ""), ref->value("name", ""), o.ns());
+  const Object* owner =
+      find_object(objects, ref->value("kind", ""), ref->value("name", ""), o.ns());
   if (!owner) return nullptr;
   if (const Object* up = owner_in_set(objects, *owner)) return up;
   return owner;

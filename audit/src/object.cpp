@@ -71,8 +71,8 @@ std::string dotted_path(const std::string& pointer) {
   std::size_t i = 0;
   while (i < pointer.size()) {
     std::size_t next = pointer.find('/', i + 1);
-    std::string token = pointer.substr(i + 1, next == std::string::npos ? std::string::npos
-                                                                         : next - i - 1);
+    std::string token =
+        pointer.substr(i + 1, next == std::string::npos ? std::string::npos : next - i - 1);
     // Unescape ~1 and ~0.
     std::string key;
     for (std::size_t k = 0; k < token.size(); ++k) {

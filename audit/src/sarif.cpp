@@ -93,7 +93,8 @@ std::string source_root(const std::string& path) {
 nlohmann::json to_sarif(const std::vector<RuleOutcome>& outcomes, const SarifOptions& o) {
   using nlohmann::json;
   std::error_code ec;
-  fs::path root = fs::weakly_canonical(o.root.empty() ? fs::current_path(ec) : fs::path(o.root), ec);
+  fs::path root =
+      fs::weakly_canonical(o.root.empty() ? fs::current_path(ec) : fs::path(o.root), ec);
   json rules = json::array();
   json results = json::array();
   int index = 0;
@@ -121,10 +122,11 @@ nlohmann::json to_sarif(const std::vector<RuleOutcome>& outcomes, const SarifOpt
     rules.push_back(rule);
 
     for (const auto& f : outcome.findings) {
-      json result = {{"ruleId", r.id},
-                     {"ruleIndex", index},
-                     {"level", level(r.severity, o.fail_on)},
-                     {"message", {{"text", (f.object.empty() ? "" : f.object + ": ") + f.message}}}};
+      json result = {
+          {"ruleId", r.id},
+          {"ruleIndex", index},
+          {"level", level(r.severity, o.fail_on)},
+          {"message", {{"text", (f.object.empty() ? "" : f.object + ": ") + f.message}}}};
       json location = json::object();
       const std::string& file = f.location.file;
       if (!file.empty() && file != "<stdin>") {
@@ -141,14 +143,15 @@ nlohmann::json to_sarif(const std::vector<RuleOutcome>& outcomes, const SarifOpt
         location["physicalLocation"] = physical;
       }
       if (!f.object.empty()) {
-        location["logicalLocations"] = json::array(
-            {{{"fullyQualifiedName", (f.ns.empty() ? "" : f.ns + "/") + f.object +
-                                         (f.path.empty() ? "" : ":" + f.path)},
-              {"kind", "resource"}}});
+        location["logicalLocations"] =
+            json::array({{{"fullyQualifiedName", (f.ns.empty() ? "" : f.ns + "/") + f.object +
+                                                     (f.path.empty() ? "" : ":" + f.path)},
+                          {"kind", "resource"}}});
       }
       if (!location.empty()) result["locations"] = json::array({location});
       result["partialFingerprints"] = {
-          {"kgateFinding/v1", fingerprint(f.rule + "|" + f.object + "|" + f.path + "|" + f.message)}};
+          {"kgateFinding/v1",
+           fingerprint(f.rule + "|" + f.object + "|" + f.path + "|" + f.message)}};
       result["properties"] = {{"origin", f.origin}};
       if (f.suppressed) {
         bool annotation = f.suppression.rfind("annotation", 0) == 0;
@@ -165,15 +168,15 @@ nlohmann::json to_sarif(const std::vector<RuleOutcome>& outcomes, const SarifOpt
     driver["version"] = o.tool_version;
     driver["semanticVersion"] = o.tool_version;
   }
-  return {
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs",
-       json::array({{{"tool", {{"driver", driver}}},
-                     {"originalUriBaseIds",
-                      {{"%SRCROOT%", {{"uri", "file://" + uri_escape(root.generic_string()) + "/"}}}}},
-                     {"results", results},
-                     {"columnKind", "utf16CodeUnits"}}})}};
+  return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+          {"version", "2.1.0"},
+          {"runs",
+           json::array(
+               {{{"tool", {{"driver", driver}}},
+                 {"originalUriBaseIds",
+                  {{"%SRCROOT%", {{"uri", "file://" + uri_escape(root.generic_string()) + "/"}}}}},
+                 {"results", results},
+                 {"columnKind", "utf16CodeUnits"}}})}};
 }
 
 }  // namespace kgate::audit

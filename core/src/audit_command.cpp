@@ -31,7 +31,8 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
       "reliability, cross-object wiring, image scans");
   auto* manifests = c->add_option("--manifests", a.manifests,
                                   "YAML file, directory or - (standard input); repeatable");
-  auto* chart = c->add_option("--chart", a.chart, "Helm chart directory (rendered with helm template)");
+  auto* chart =
+      c->add_option("--chart", a.chart, "Helm chart directory (rendered with helm template)");
   auto* live = c->add_flag("--live", a.live, "read the namespace's objects from the cluster");
   manifests->excludes(chart)->excludes(live);
   chart->excludes(live);
@@ -41,8 +42,9 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
   c->add_option("-n,--namespace", a.ns,
                 "--chart: namespace to render for; --live: namespace to read (default: the "
                 "kubeconfig's)");
-  c->add_option("-l,--selector", a.selector,
-                "--live: label selector of the app's objects, e.g. app.kubernetes.io/instance=todo");
+  c->add_option(
+      "-l,--selector", a.selector,
+      "--live: label selector of the app's objects, e.g. app.kubernetes.io/instance=todo");
   c->add_option("--kubeconfig", a.kubeconfig, "--live: kubeconfig file");
   c->add_option("--context", a.context, "--live: kubeconfig context");
   c->add_option("--request-timeout", a.request_timeout, "--live: bound on each API request")
@@ -198,8 +200,8 @@ int cmd_audit(const AuditArgs& a) {
     kube::ClusterConfig config;
     kube::ClientOptions co;
     try {
-      auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-          parse_duration(a.request_timeout));
+      auto timeout =
+          std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(a.request_timeout));
       kube::LoadOptions lo;
       lo.kubeconfig = a.kubeconfig;
       lo.context = a.context;
@@ -238,7 +240,8 @@ int cmd_audit(const AuditArgs& a) {
   run.checks = audit_check_results(outcomes, fail_on);
   run.aborted = interrupted();
   if (run.aborted) run.abort_reason = "interrupted by signal";
-  run.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.duration_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   decide(run);
 
   std::cout << "kgate audit: " << described << ": " << objects.size() << " objects, "
@@ -272,9 +275,11 @@ int cmd_audit(const AuditArgs& a) {
       reports::write_file_atomically(a.sarif, redact(audit::to_sarif(outcomes, so).dump(2)) + "\n");
     }
     std::vector<std::string> written;
-    for (const std::string* p : std::initializer_list<const std::string*>{&junit, &html, &json, &a.sarif})
+    for (const std::string* p :
+         std::initializer_list<const std::string*>{&junit, &html, &json, &a.sarif})
       if (!p->empty()) written.push_back(*p);
-    if (!written.empty()) std::cout << "reports: " << fmt::format("{}", fmt::join(written, ", ")) << std::endl;
+    if (!written.empty())
+      std::cout << "reports: " << fmt::format("{}", fmt::join(written, ", ")) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "kgate audit: cannot write reports: " << e.what() << std::endl;
     return 4;

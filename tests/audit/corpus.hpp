@@ -176,9 +176,9 @@ spec:
 }
 
 struct Defect {
-  std::string rule;                     // the rule shown firing
-  std::string anchor;                   // "#c-image": the line that holds it is replaced
-  std::string replacement;              // the new line(s), indentation included
+  std::string rule;                    // the rule shown firing
+  std::string anchor;                  // "#c-image": the line that holds it is replaced
+  std::string replacement;             // the new line(s), indentation included
   std::vector<std::string> also = {};  // rules the same defect necessarily trips too
 };
 
@@ -189,7 +189,8 @@ inline std::vector<Defect> defects() {
   return {
       {"run-as-non-root", "#pod-uid", "        runAsUser: 0"},
       {"no-privilege-escalation", "#c-ape", c + "allowPrivilegeEscalation: true"},
-      {"not-privileged", "#c-ape", c + "allowPrivilegeEscalation: false\n" + c + "privileged: true"},
+      {"not-privileged", "#c-ape",
+       c + "allowPrivilegeEscalation: false\n" + c + "privileged: true"},
       {"drop-all-capabilities", "#c-caps", c + "capabilities: {drop: [NET_RAW]}"},
       {"no-dangerous-capabilities", "#c-caps", c + "capabilities: {drop: [ALL], add: [SYS_ADMIN]}"},
       {"read-only-root-filesystem", "#c-rorfs", c + "readOnlyRootFilesystem: false"},
@@ -220,11 +221,15 @@ inline std::vector<Defect> defects() {
        "          lifecycle: {preStop: {exec: {command: [sh, -c, \"sleep 45\"]}}}"},
       {"service-selects-pods", "#svc-selector", "  selector: {app: webapp}"},
       {"service-target-port", "#svc-port", "    - {name: http, port: 80, targetPort: 7860}"},
-      {"ingress-backend", "#ing-backend", "              service: {name: web, port: {number: 8080}}"},
+      {"ingress-backend", "#ing-backend",
+       "              service: {name: web, port: {number: 8080}}"},
       {"hpa-target", "#hpa-target",
        "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: webb}"},
       // A Utilization metric needs the request, so the general rule fires too.
-      {"hpa-requests", "#c-requests", "            requests: {memory: 64Mi}", {"resource-requests"}},
+      {"hpa-requests",
+       "#c-requests",
+       "            requests: {memory: 64Mi}",
+       {"resource-requests"}},
       // At one replica the PDB's minAvailable 1 blocks every eviction: that is reported too.
       {"hpa-min-replicas", "#hpa-min", "  minReplicas: 1", {"pdb-allows-disruption"}},
       {"pdb-present", "#pdb-selector", "  selector: {matchLabels: {app: other}}"},

@@ -50,21 +50,21 @@ TEST(AuditLoad, DocumentsKeepTheirLinesAndSources) {
       "# leading comment\n"
       "---\n"
       "# Source: app/templates/a.yaml\n"
-      "apiVersion: v1\n"            // 4
-      "kind: ConfigMap\n"           // 5
-      "metadata:\n"                 // 6
-      "  name: a\n"                 // 7
-      "data:\n"                     // 8
-      "  key: \"007\"\n"            // 9
-      "  n: 007\n"                  // 10
-      "---\n"                       // 11
-      "---\n"                       // 12 (empty document)
-      "apiVersion: v1\n"            // 13
-      "kind: List\n"                // 14
-      "items:\n"                    // 15
-      "  - apiVersion: v1\n"        // 16
-      "    kind: Service\n"         // 17
-      "    metadata: {name: b}\n"   // 18
+      "apiVersion: v1\n"                    // 4
+      "kind: ConfigMap\n"                   // 5
+      "metadata:\n"                         // 6
+      "  name: a\n"                         // 7
+      "data:\n"                             // 8
+      "  key: \"007\"\n"                    // 9
+      "  n: 007\n"                          // 10
+      "---\n"                               // 11
+      "---\n"                               // 12 (empty document)
+      "apiVersion: v1\n"                    // 13
+      "kind: List\n"                        // 14
+      "items:\n"                            // 15
+      "  - apiVersion: v1\n"                // 16
+      "    kind: Service\n"                 // 17
+      "    metadata: {name: b}\n"           // 18
       "    spec: {ports: [{port: 80}]}\n";  // 19
   auto objects = parse_manifests(text, "in.yaml");
   ASSERT_EQ(objects.size(), 2u);
@@ -73,17 +73,17 @@ TEST(AuditLoad, DocumentsKeepTheirLinesAndSources) {
   EXPECT_EQ(objects[0].origin(), "app/templates/a.yaml");
   EXPECT_EQ(objects[0].locate("/data/key").line, 9);
   EXPECT_EQ(objects[0].locate("/data/missing/deeper").line, 8);  // the nearest ancestor
-  EXPECT_EQ(objects[0].body["data"]["key"], "007");  // quoted: a string
-  EXPECT_EQ(objects[0].body["data"]["n"], 7);        // plain: YAML 1.2 core schema int
-  EXPECT_EQ(objects[1].ref(), "Service/b");          // a List's item
+  EXPECT_EQ(objects[0].body["data"]["key"], "007");              // quoted: a string
+  EXPECT_EQ(objects[0].body["data"]["n"], 7);                    // plain: YAML 1.2 core schema int
+  EXPECT_EQ(objects[1].ref(), "Service/b");                      // a List's item
   EXPECT_EQ(objects[1].document_line, 16);
   EXPECT_EQ(objects[1].locate("/spec/ports/0").line, 19);
   EXPECT_EQ(objects[1].origin(), "in.yaml:16");
 }
 
 TEST(AuditLoad, ErrorsNameFileLineAndColumn) {
-  std::string e = error_of(
-      [] { parse_manifests("apiVersion: v1\nkind: Pod\n---\nkind: a: b\n", "bad.yaml"); });
+  std::string e =
+      error_of([] { parse_manifests("apiVersion: v1\nkind: Pod\n---\nkind: a: b\n", "bad.yaml"); });
   EXPECT_EQ(e, "bad.yaml:4:8: invalid YAML: illegal map value");
   e = error_of([] { parse_manifests("---\n\nfoo: bar\n", "x.yaml"); });
   EXPECT_EQ(e, "x.yaml:3:1: not a Kubernetes object (no kind or apiVersion)");
@@ -133,22 +133,22 @@ TEST(AuditChart, LocationsFollowIncludesAndKeys) {
           "    app: x\n");
   d.write("c/templates/_helpers.tpl",
           "{{- define \"c.other\" -}}\nkind: Secret\n{{- end }}\n"
-          "{{- define \"c.deployment\" -}}\n"  // 4
-          "apiVersion: apps/v1\n"              // 5
-          "kind: Deployment\n"                 // 6
-          "spec:\n"                            // 7
-          "  template:\n"                      // 8
-          "    spec:\n"                        // 9
-          "      {{- if .x }}\n"               // 10
-          "      hostNetwork: true\n"          // 11
-          "      {{- end }}\n"                 // 12
-          "      containers:\n"                // 13
-          "        - name: a\n"                // 14
-          "          image: a:1\n"             // 15
-          "        - name: b\n"                // 16
-          "          securityContext:\n"       // 17
+          "{{- define \"c.deployment\" -}}\n"             // 4
+          "apiVersion: apps/v1\n"                         // 5
+          "kind: Deployment\n"                            // 6
+          "spec:\n"                                       // 7
+          "  template:\n"                                 // 8
+          "    spec:\n"                                   // 9
+          "      {{- if .x }}\n"                          // 10
+          "      hostNetwork: true\n"                     // 11
+          "      {{- end }}\n"                            // 12
+          "      containers:\n"                           // 13
+          "        - name: a\n"                           // 14
+          "          image: a:1\n"                        // 15
+          "        - name: b\n"                           // 16
+          "          securityContext:\n"                  // 17
           "            {{- toYaml .sc | nindent 12 }}\n"  // 18
-          "          image: b:1\n"             // 19
+          "          image: b:1\n"                        // 19
           "{{- end }}\n");
   ChartSources s(d.path() + "/c");
   auto at = [&](const std::string& kind, int nth, const std::string& ptr) {
@@ -205,9 +205,10 @@ TEST(AuditSuppressions, ConfigListMatchesRuleAndObjectPattern) {
   options.suppressions = load_suppressions(path);
   ASSERT_EQ(options.suppressions.size(), 1u);
   std::string text = test::good_app();
-  text.replace(text.find("image: registry.example.com/shop/web:1.4.2@"),
-               std::string("image: registry.example.com/shop/web:1.4.2@").size() + test::kDigest.size(),
-               "image: registry.example.com/shop/web:1.4.2");
+  text.replace(
+      text.find("image: registry.example.com/shop/web:1.4.2@"),
+      std::string("image: registry.example.com/shop/web:1.4.2@").size() + test::kDigest.size(),
+      "image: registry.example.com/shop/web:1.4.2");
   for (const auto& o : run_audit(parse_manifests(text, "a.yaml"), options))
     if (std::string(o.rule->id) == "image-digest") {
       ASSERT_EQ(o.findings.size(), 1u);
@@ -333,8 +334,9 @@ TEST(AuditImageScan, AReportForAnImageNothingRunsIsReported) {
     }
   // The twin: the manifests run that image.
   std::string text = test::good_app();
-  text += "---\napiVersion: v1\nkind: Pod\nmetadata: {name: n, namespace: shop}\n"
-          "spec: {restartPolicy: Never, containers: [{name: n, image: nginx:1.25}]}\n";
+  text +=
+      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: n, namespace: shop}\n"
+      "spec: {restartPolicy: Never, containers: [{name: n, image: nginx:1.25}]}\n";
   EXPECT_EQ(firing(run_audit(parse_manifests(text, "good.yaml"), o)).count("image-scan-unmatched"),
             0u);
 }

@@ -44,8 +44,7 @@ std::set<std::string> firing(const std::vector<RuleOutcome>& outcomes) {
 std::string describe(const std::vector<RuleOutcome>& outcomes) {
   std::string s;
   for (const auto& o : outcomes)
-    for (const auto& f : o.findings)
-      s += "  " + f.rule + ": " + f.object + ": " + f.message + "\n";
+    for (const auto& f : o.findings) s += "  " + f.rule + ": " + f.object + ": " + f.message + "\n";
   return s;
 }
 
@@ -82,8 +81,7 @@ TEST(AuditRules, EveryRuleHasACaseAndStableMetadata) {
     EXPECT_TRUE(covered.count(r.id)) << r.id << " has no failing/passing case";
     for (const char* text : {r.group, r.title, r.reference, r.description, r.remediation})
       EXPECT_NE(std::string(text), "") << r.id;
-    EXPECT_EQ(std::string(r.id).find_first_not_of("abcdefghijklmnopqrstuvwxyz-"),
-              std::string::npos)
+    EXPECT_EQ(std::string(r.id).find_first_not_of("abcdefghijklmnopqrstuvwxyz-"), std::string::npos)
         << r.id;
   }
   EXPECT_EQ(ids.size(), covered.size());
@@ -94,7 +92,8 @@ TEST(AuditRules, FindingsNameTheKeyNeverTheValue) {
     auto outcomes = run_audit(parse_manifests(plant(test::good_app(), d), "x.yaml"), {});
     for (const auto& o : outcomes)
       for (const auto& f : o.findings)
-        for (const auto& planted : {test::kPlantedSecret, test::kPlantedEnv, test::kPlantedConfigMap})
+        for (const auto& planted :
+             {test::kPlantedSecret, test::kPlantedEnv, test::kPlantedConfigMap})
           EXPECT_EQ(f.message.find(planted), std::string::npos) << f.message;
   }
   auto env = test::defects()[10];
@@ -108,7 +107,8 @@ TEST(AuditRules, FindingsNameTheKeyNeverTheValue) {
 }
 
 TEST(AuditRules, FindingsPointAtTheLine) {
-  Defect d{"probe-port-exists", "#c-live", "          livenessProbe: {httpGet: {path: /h, port: 8000}}"};
+  Defect d{"probe-port-exists", "#c-live",
+           "          livenessProbe: {httpGet: {path: /h, port: 8000}}"};
   std::string text = plant(test::good_app(), d);
   auto outcomes = run_audit(parse_manifests(text, "app.yaml"), {});
   int expected_line = 0, n = 0;
@@ -122,7 +122,8 @@ TEST(AuditRules, FindingsPointAtTheLine) {
       EXPECT_EQ(o.findings[0].location.file, "app.yaml");
       EXPECT_EQ(o.findings[0].location.line, expected_line);
       EXPECT_EQ(o.findings[0].path, "spec.template.spec.containers[0].livenessProbe.httpGet.port");
-      EXPECT_NE(o.findings[0].message.find("8080 (http)"), std::string::npos) << o.findings[0].message;
+      EXPECT_NE(o.findings[0].message.find("8080 (http)"), std::string::npos)
+          << o.findings[0].message;
     }
 }
 
@@ -133,13 +134,14 @@ TEST(AuditRules, HpaRequestsCoverContainersInjectedIntoLivePods) {
   for (auto& o : objects) o.live = true;
   Object rs;
   rs.live = true;
-  rs.body = {{"apiVersion", "apps/v1"},
-             {"kind", "ReplicaSet"},
-             {"metadata",
-              {{"name", "web-5d4f"},
-               {"namespace", "shop"},
-               {"ownerReferences", {{{"kind", "Deployment"}, {"name", "web"}, {"controller", true}}}}}},
-             {"spec", objects[1].body["spec"]}};
+  rs.body = {
+      {"apiVersion", "apps/v1"},
+      {"kind", "ReplicaSet"},
+      {"metadata",
+       {{"name", "web-5d4f"},
+        {"namespace", "shop"},
+        {"ownerReferences", {{{"kind", "Deployment"}, {"name", "web"}, {"controller", true}}}}}},
+      {"spec", objects[1].body["spec"]}};
   Object pod;
   pod.live = true;
   pod.body = {{"apiVersion", "v1"},

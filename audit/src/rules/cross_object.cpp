@@ -35,7 +35,8 @@ void service_selects_pods(const Inputs& in, Findings& f) {
     if (selected(specs, *svc).empty()) {
       std::string sel;
       for (const auto& [k, v] : svc->at("/spec/selector")->items())
-        sel += (sel.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+        sel +=
+            (sel.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
       f.add(*svc, "/spec/selector",
             "selects " + sel + ", but no workload in the input has pods with these labels");
     }
@@ -64,8 +65,7 @@ void service_target_port(const Inputs& in, Findings& f) {
                        cp["containerPort"] == target);
       if (!found)
         f.add(*svc,
-              "/spec/ports/" + std::to_string(i) +
-                  (sp.contains("targetPort") ? "/targetPort" : ""),
+              "/spec/ports/" + std::to_string(i) + (sp.contains("targetPort") ? "/targetPort" : ""),
               "port " + sp.value("port", json()).dump() + " targets " +
                   (target.is_string() ? "'" + target.get<std::string>() + "'" : target.dump()) +
                   ", which no container of the selected pods (" + pods.front()->object->ref() +
@@ -77,7 +77,8 @@ void service_target_port(const Inputs& in, Findings& f) {
 void ingress_backends(const Inputs& in, Findings& f) {
   for (const Object* ing : of_kind(in.objects, "Ingress")) {
     std::vector<std::pair<std::string, const json*>> backends;
-    if (const json* d = ing->at("/spec/defaultBackend")) backends.push_back({"/spec/defaultBackend", d});
+    if (const json* d = ing->at("/spec/defaultBackend"))
+      backends.push_back({"/spec/defaultBackend", d});
     if (const json* rules = ing->at("/spec/rules"); rules && rules->is_array())
       for (std::size_t r = 0; r < rules->size(); ++r)
         if (const json* paths = get((*rules)[r], {"http", "paths"}); paths && paths->is_array())
@@ -95,7 +96,8 @@ void ingress_backends(const Inputs& in, Findings& f) {
       for (const Object* s : of_kind(in.objects, "Service"))
         if (s->name() == name && same_namespace(*s, *ing)) svc = s;
       if (!svc) {
-        f.add(*ing, ptr + "/service/name", "a backend names Service '" + name + "', which is not in the input");
+        f.add(*ing, ptr + "/service/name",
+              "a backend names Service '" + name + "', which is not in the input");
         continue;
       }
       const json* port = get(*svc_ref, {"port"});
@@ -269,7 +271,8 @@ void network_policy(const Inputs& in, Findings& f) {
       covered = covered || ingress;
     }
     if (!covered)
-      f.add(*p.object, p.object->kind() == "Pod" ? "/metadata/labels" : "/spec/template/metadata/labels",
+      f.add(*p.object,
+            p.object->kind() == "Pod" ? "/metadata/labels" : "/spec/template/metadata/labels",
             "no NetworkPolicy selects these pods: anything in the cluster can connect to them");
   }
 }
@@ -334,8 +337,9 @@ void rbac_cluster_admin(const Inputs& in, Findings& f) {
     if (get_string(b->body, {"roleRef", "kind"}) == "ClusterRole" &&
         get_string(b->body, {"roleRef", "name"}) == "cluster-admin")
       f.add(*b, "/roleRef",
-            "binds the app's service account '" + sa + "' to cluster-admin: full control of the "
-            "cluster to anyone who takes the pod");
+            "binds the app's service account '" + sa +
+                "' to cluster-admin: full control of the "
+                "cluster to anyone who takes the pod");
   }
 }
 
@@ -348,7 +352,8 @@ std::vector<Rule> cross_object_rules() {
   constexpr const char* kRbac = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/";
   return {
       {"service-selects-pods", "cross-object", "Every Service selects pods", Severity::High,
-       "kube-score service-targets-pod", "https://kubernetes.io/docs/concepts/services-networking/service/",
+       "kube-score service-targets-pod",
+       "https://kubernetes.io/docs/concepts/services-networking/service/",
        "A Service whose selector matches no workload's pod labels has no endpoints: every "
        "request to it fails.",
        "Make spec.selector match the workload's pod template labels.", &service_selects_pods},
@@ -383,7 +388,8 @@ std::vector<Rule> cross_object_rules() {
        "With minReplicas 1 the app runs on one pod whenever load is low.",
        "Set spec.minReplicas: 2 or more.", &hpa_min_replicas},
       {"pdb-present", "cross-object", "Multi-replica workloads have a PodDisruptionBudget",
-       Severity::Medium, "kube-score deployment-has-poddisruptionbudget, "
+       Severity::Medium,
+       "kube-score deployment-has-poddisruptionbudget, "
        "statefulset-has-poddisruptionbudget",
        kPdb, "Without a PDB a node drain may evict every replica at once.",
        "Add a PodDisruptionBudget selecting the pods (minAvailable below the replica count).",

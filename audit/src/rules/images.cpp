@@ -101,8 +101,7 @@ std::vector<Rule> image_rules() {
        Severity::Info, "kgate", "",
        "A report for an image nothing runs gates nothing: usually a tag or registry mismatch "
        "between the scan and the manifests.",
-       "Scan the exact image reference the manifests use (or its digest).",
-       &image_scan_unmatched},
+       "Scan the exact image reference the manifests use (or its digest).", &image_scan_unmatched},
   };
 }
 

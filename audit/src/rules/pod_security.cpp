@@ -75,16 +75,15 @@ void drop_all_capabilities(const Inputs& in, Findings& f) {
       if (const json* drop = get(*c.body, {"securityContext", "capabilities", "drop"});
           drop && drop->is_array())
         for (const auto& d : *drop) all = all || cap_name(d) == "ALL";
-      if (!all)
-        f.add(*p.object, sc_pointer(c), p.describe(c) + " does not drop ALL capabilities");
+      if (!all) f.add(*p.object, sc_pointer(c), p.describe(c) + " does not drop ALL capabilities");
     }
 }
 
 void no_dangerous_capabilities(const Inputs& in, Findings& f) {
   // The baseline profile's allowed additions; anything else widens what a breakout can do.
   static const std::set<std::string> allowed = {
-      "AUDIT_WRITE", "CHOWN",  "DAC_OVERRIDE", "FOWNER",  "FSETID",  "KILL",      "MKNOD",
-      "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"};
+      "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",      "MKNOD",
+      "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT"};
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
       f.inspected();
@@ -105,8 +104,9 @@ void read_only_root_filesystem(const Inputs& in, Findings& f) {
       f.inspected();
       const json* v = get(*c.body, {"securityContext", "readOnlyRootFilesystem"});
       if (!v || !v->is_boolean() || !v->get<bool>())
-        f.add(*p.object, sc_pointer(c),
-              p.describe(c) + " has a writable root filesystem (readOnlyRootFilesystem is not true)");
+        f.add(
+            *p.object, sc_pointer(c),
+            p.describe(c) + " has a writable root filesystem (readOnlyRootFilesystem is not true)");
     }
 }
 
@@ -118,8 +118,8 @@ void seccomp_profile(const Inputs& in, Findings& f) {
       std::string type = profile ? get_string(*profile, {"type"}) : "";
       if (type != "RuntimeDefault" && type != "Localhost")
         f.add(*p.object, sc_pointer(c),
-              p.describe(c) + (type.empty() ? " has no seccomp profile"
-                                            : " has seccomp profile " + type) +
+              p.describe(c) +
+                  (type.empty() ? " has no seccomp profile" : " has seccomp profile " + type) +
                   " (RuntimeDefault or Localhost needed, at pod or container level)");
     }
 }
@@ -213,12 +213,12 @@ std::vector<Rule> pod_security_rules() {
       {"not-privileged", "pod-security", "No privileged containers", Severity::Critical,
        "PSS baseline: Privileged Containers; CIS 5.2.2; kube-score "
        "container-security-context-privileged",
-       kPss,
-       "A privileged container has every capability and the node's devices.",
+       kPss, "A privileged container has every capability and the node's devices.",
        "Remove securityContext.privileged: true; add only the capability the container needs.",
        &not_privileged},
-      {"drop-all-capabilities", "pod-security", "Containers drop ALL capabilities", Severity::Medium,
-       "PSS restricted: Capabilities; CIS 5.2.10", kPss, "Containers start with a default set of Linux capabilities they rarely need.",
+      {"drop-all-capabilities", "pod-security", "Containers drop ALL capabilities",
+       Severity::Medium, "PSS restricted: Capabilities; CIS 5.2.10", kPss,
+       "Containers start with a default set of Linux capabilities they rarely need.",
        "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if "
        "needed.",
        &drop_all_capabilities},
@@ -226,11 +226,9 @@ std::vector<Rule> pod_security_rules() {
        Severity::High, "PSS baseline: Capabilities; CIS 5.2.9 and 5.2.8 (NET_RAW)", kPss,
        "Capabilities beyond the baseline set (SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE, ALL...) "
        "give a compromised container power over the node or its network.",
-       "Remove the capability from securityContext.capabilities.add.",
-       &no_dangerous_capabilities},
+       "Remove the capability from securityContext.capabilities.add.", &no_dangerous_capabilities},
       {"read-only-root-filesystem", "pod-security", "Root filesystems are read-only",
-       Severity::Medium,
-       "kube-score container-security-context-readonlyrootfilesystem",
+       Severity::Medium, "kube-score container-security-context-readonlyrootfilesystem",
        "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/",
        "A writable root filesystem lets an attacker drop tools and persist changes in the "
        "container.",
@@ -252,8 +250,7 @@ std::vector<Rule> pod_security_rules() {
        "A hostPath volume gives the pod the node's files.",
        "Use emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret instead.", &no_host_path},
       {"automount-service-account-token", "pod-security",
-       "No API token where the pod does not use the API", Severity::Medium,
-       "CIS 5.1.6",
+       "No API token where the pod does not use the API", Severity::Medium, "CIS 5.1.6",
        "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
        "A pod whose service account no role binding grants anything does not call the API, yet "
        "by default it gets a token an attacker can use.",

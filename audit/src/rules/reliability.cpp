@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kResourcesUri =
     "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/";
 constexpr const char* kProbesUri =
-    "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/";
+    "https://kubernetes.io/docs/tasks/configure-pod-container/"
+    "configure-liveness-readiness-startup-probes/";
 
 bool has(const json& c, std::initializer_list<const char*> path) {
   const json* v = get(c, path);
@@ -27,8 +28,7 @@ void resource_requests(const Inputs& in, Findings& f) {
         if (!has(*c.body, {"resources", "requests", r}))
           missing += std::string(missing.empty() ? "" : " and ") + r;
       if (!missing.empty())
-        f.add(*p.object,
-              get(*c.body, {"resources"}) ? c.pointer + "/resources" : c.pointer,
+        f.add(*p.object, get(*c.body, {"resources"}) ? c.pointer + "/resources" : c.pointer,
               p.describe(c) + " has no " + missing + " request");
     }
 }
@@ -81,7 +81,8 @@ void probe_ports(const Inputs& in, Findings& f) {
           if (!port) continue;
           f.inspected();
           if (declared(*port)) continue;
-          std::string shown = port->is_string() ? "'" + port->get<std::string>() + "'" : port->dump();
+          std::string shown =
+              port->is_string() ? "'" + port->get<std::string>() + "'" : port->dump();
           std::string has_ports;
           if (ports && ports->is_array() && !ports->empty()) {
             for (const auto& cp : *ports) {
@@ -161,8 +162,8 @@ void rolling_update(const Inputs& in, Findings& f) {
     if (replicas >= 1 && max_unavailable >= replicas)
       f.add(*d, mu ? "/spec/strategy/rollingUpdate/maxUnavailable" : "/spec/strategy",
             "with " + std::to_string(replicas) + " replica(s) " +
-                (hpa_for(in.objects, *d) ? "(the HPA's minReplicas) " : "") + "and maxUnavailable " +
-                (mu ? mu->dump() : std::string("25%")) +
+                (hpa_for(in.objects, *d) ? "(the HPA's minReplicas) " : "") +
+                "and maxUnavailable " + (mu ? mu->dump() : std::string("25%")) +
                 " a rollout may take every pod down at once: set maxUnavailable: 0 (and maxSurge "
                 ">= 1)");
   }
@@ -245,13 +246,14 @@ std::vector<Rule> reliability_rules() {
        "Reference images as repository:tag@sha256:<digest>.", &image_digest},
       {"rolling-update", "reliability", "Rollouts keep pods serving", Severity::Medium,
        "kube-score deployment-strategy",
-       "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment",
+       "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/"
+       "#rolling-update-deployment",
        "A Recreate strategy, or maxUnavailable equal to the replica count (a single replica "
        "with maxUnavailable 1), takes every pod down during a rollout.",
        "Use RollingUpdate with maxUnavailable: 0 and maxSurge: 1 (or more replicas).",
        &rolling_update},
-      {"graceful-termination", "reliability", "The grace period covers preStop",
-       Severity::Medium, "kgate (no peer check)",
+      {"graceful-termination", "reliability", "The grace period covers preStop", Severity::Medium,
+       "kgate (no peer check)",
        "https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/",
        "terminationGracePeriodSeconds counts from the start of preStop: a preStop sleep as long "
        "as the grace period leaves no time for the app's own shutdown, and it is killed.",

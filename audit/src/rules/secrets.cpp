@@ -10,7 +10,8 @@
 namespace kgate::audit {
 namespace {
 
-constexpr const char* kSecretsUri = "https://kubernetes.io/docs/concepts/security/secrets-good-practices/";
+constexpr const char* kSecretsUri =
+    "https://kubernetes.io/docs/concepts/security/secrets-good-practices/";
 
 bool secret_like_name(const std::string& name) {
   static const std::regex re(
@@ -134,12 +135,14 @@ void references_resolve(const Inputs& in, Findings& f) {
     const Object* target = find(kind, name, p.ns);
     if (!target) {
       if (live)
-        f.add(*p.object, pointer, what + " reads " + kind + " '" + name + "', which does not exist");
+        f.add(*p.object, pointer,
+              what + " reads " + kind + " '" + name + "', which does not exist");
       return;
     }
     if (!key.empty() && !has_key(*target, key))
-      f.add(*p.object, pointer,
-            what + " reads key '" + key + "' of " + kind + " '" + name + "', which has no such key");
+      f.add(
+          *p.object, pointer,
+          what + " reads key '" + key + "' of " + kind + " '" + name + "', which has no such key");
   };
   for (const auto& p : pod_specs(in.objects)) {
     f.inspected();
@@ -148,8 +151,8 @@ void references_resolve(const Inputs& in, Findings& f) {
       if (const json* env = get(*c.body, {"env"}); env && env->is_array())
         for (std::size_t i = 0; i < env->size(); ++i) {
           std::string ptr = c.pointer + "/env/" + std::to_string(i) + "/valueFrom";
-          for (auto [field, kind] : {std::pair{"secretKeyRef", "Secret"},
-                                     std::pair{"configMapKeyRef", "ConfigMap"}})
+          for (auto [field, kind] :
+               {std::pair{"secretKeyRef", "Secret"}, std::pair{"configMapKeyRef", "ConfigMap"}})
             if (const json* r = get((*env)[i], {"valueFrom", field}))
               check(p, ptr, what + " (env '" + (*env)[i].value("name", "") + "')", kind,
                     r->value("name", ""), r->value("key", ""), r->value("optional", false));
@@ -172,7 +175,8 @@ void references_resolve(const Inputs& in, Findings& f) {
           bool optional = src.value("optional", false);
           check(p, ptr, what, kind, name, "", optional);
           if (const json* its = get(src, {"items"}); its && its->is_array())
-            for (const auto& it : *its) check(p, ptr, what, kind, name, it.value("key", ""), optional);
+            for (const auto& it : *its)
+              check(p, ptr, what, kind, name, it.value("key", ""), optional);
         };
         if (const json* s = get(v, {"secret"})) items(*s, "Secret", s->value("secretName", ""));
         if (const json* m = get(v, {"configMap"})) items(*m, "ConfigMap", m->value("name", ""));
@@ -192,8 +196,8 @@ std::vector<Rule> secrets_rules() {
        "private key, an access token, a high-entropy string).",
        "Put the value in a Secret and read it with env[].valueFrom.secretKeyRef (or mount it).",
        &secret_in_env},
-      {"secret-in-configmap", "secrets", "No secret in a ConfigMap", Severity::High,
-       "CIS 5.4.1", kSecretsUri,
+      {"secret-in-configmap", "secrets", "No secret in a ConfigMap", Severity::High, "CIS 5.4.1",
+       kSecretsUri,
        "ConfigMaps are not encrypted at rest by default and are readable with wider "
        "permissions than Secrets.",
        "Move the key to a Secret and read it with secretKeyRef or a secret volume.",

@@ -37,7 +37,7 @@ class ChartSources {
   int walk(const Region& r, const std::string& pointer) const;
 
   std::string chart_dir_;
-  std::map<std::string, File> files_;     // by path relative to the chart: "templates/x.yaml"
+  std::map<std::string, File> files_;      // by path relative to the chart: "templates/x.yaml"
   std::map<std::string, Region> defines_;  // named templates
 };
 

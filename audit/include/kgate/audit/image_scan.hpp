@@ -7,17 +7,17 @@
 namespace kgate::audit {
 
 struct Vulnerability {
-  std::string id;        // CVE-2024-1234, GHSA-...
-  std::string package;   // the package name
+  std::string id;         // CVE-2024-1234, GHSA-...
+  std::string package;    // the package name
   std::string installed;  // installed version
-  std::string fixed;     // the fixed version(s); empty when there is no fix
-  std::string severity;  // lower case: critical, high, medium, low, unknown
+  std::string fixed;      // the fixed version(s); empty when there is no fix
+  std::string severity;   // lower case: critical, high, medium, low, unknown
 };
 
 struct ImageScan {
-  std::string file;    // the report's path
-  std::string format;  // "trivy" or "grype"
-  std::string image;   // what was scanned, as the report names it
+  std::string file;                     // the report's path
+  std::string format;                   // "trivy" or "grype"
+  std::string image;                    // what was scanned, as the report names it
   std::vector<std::string> references;  // every name of it: tags and repo digests, normalised
   std::vector<Vulnerability> vulnerabilities;
 };

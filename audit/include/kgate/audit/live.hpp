@@ -15,7 +15,8 @@ namespace kgate::audit {
 
 struct LiveOptions {
   std::string ns;        // required
-  std::string selector;  // a label selector for the app's objects (e.g. app.kubernetes.io/instance=todo); empty: all
+  std::string selector;  // a label selector for the app's objects (e.g.
+                         // app.kubernetes.io/instance=todo); empty: all
 };
 
 // Throws kube::ApiError / http errors as the client does (the caller maps them to exit codes).

@@ -21,10 +21,10 @@ Objects parse_manifests(std::string_view text, const std::string& file);
 Objects load_manifests(const std::string& path);
 
 struct ChartOptions {
-  std::string chart;                     // the chart's directory
+  std::string chart;                      // the chart's directory
   std::vector<std::string> values_files;  // -f
-  std::vector<std::string> set;          // --set k=v
-  std::string release = "release-name";  // helm template's own default
+  std::vector<std::string> set;           // --set k=v
+  std::string release = "release-name";   // helm template's own default
   std::string ns = "default";
   std::string helm;  // empty: find_helm()
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};

@@ -14,7 +14,7 @@
 namespace kgate::audit {
 
 enum class Severity { Info, Low, Medium, High, Critical };
-const char* to_string(Severity s);  // "info" ... "critical"
+const char* to_string(Severity s);                              // "info" ... "critical"
 std::optional<Severity> parse_severity(std::string_view text);  // case-insensitive
 
 struct Finding {
@@ -26,7 +26,7 @@ struct Finding {
   std::string message;  // says what is wrong and where; never a secret's value
   Location location;
   bool suppressed = false;
-  std::string suppression;  // why and by what: "annotation kgate.io/skip: <reason>"
+  std::string suppression;          // why and by what: "annotation kgate.io/skip: <reason>"
   const Object* subject = nullptr;  // the object while run_audit runs (annotations); then unset
 };
 
@@ -96,7 +96,7 @@ struct AuditOptions {
 
 struct RuleOutcome {
   const Rule* rule = nullptr;
-  int inspected = 0;  // 0: the rule did not apply to this input
+  int inspected = 0;              // 0: the rule did not apply to this input
   std::vector<Finding> findings;  // suppressed ones included, marked
   int active() const;             // findings not suppressed
 };
