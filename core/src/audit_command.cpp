@@ -67,6 +67,8 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
   c->add_option("--html", a.html, "HTML report path");
   c->add_option("--json", a.json, "JSON results path");
   c->add_flag("-v,--verbose", a.verbose, "list every finding, suppressed ones too");
+  c->add_flag("--list-rules", a.list_rules,
+              "print the rules (id, group, severity, reference) as a Markdown table and exit");
   c->footer(
       "Examples:\n"
       "  kgate audit --chart chart/todo --sarif audit.sarif --report-dir out\n"
@@ -158,6 +160,13 @@ std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcom
 }
 
 int cmd_audit(const AuditArgs& a) {
+  if (a.list_rules) {
+    std::cout << "| id | group | severity | title | reference |\n|---|---|---|---|---|\n";
+    for (const auto& r : audit::all_rules())
+      std::cout << "| `" << r.id << "` | " << r.group << " | " << audit::to_string(r.severity)
+                << " | " << r.title << " | " << r.reference << " |\n";
+    return kExitPass;
+  }
   auto t0 = std::chrono::steady_clock::now();
   int sources = (a.manifests.empty() ? 0 : 1) + (a.chart.empty() ? 0 : 1) + (a.live ? 1 : 0);
   if (sources != 1) {

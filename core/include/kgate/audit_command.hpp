@@ -33,6 +33,7 @@ struct AuditArgs {
   std::string sarif, sarif_root;
   std::string report_dir, junit, html, json;
   bool verbose = false;
+  bool list_rules = false;
 };
 
 CLI::App* add_audit_command(CLI::App& app, AuditArgs& args);
