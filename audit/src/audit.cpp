@@ -196,7 +196,14 @@ std::vector<RuleOutcome> run_audit(const Objects& objects, const AuditOptions& o
   std::vector<RuleOutcome> out;
   for (const auto& rule : all_rules()) {
     Findings f(rule.id);
-    rule.check(in, f);
+    try {
+      rule.check(in, f);
+    } catch (const std::exception& e) {
+      // A field of an unexpected type (a string where a list belongs): the API server would
+      // refuse such an object; say so rather than pass it.
+      f.add_input("", std::string("the input has a malformed object this rule cannot read (") +
+                          e.what() + ")");
+    }
     RuleOutcome o;
     o.rule = &rule;
     o.inspected = f.inspected_count();

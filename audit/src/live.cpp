@@ -80,17 +80,20 @@ Objects load_live(kube::Client& client, const LiveOptions& opt) {
   const ResourceType crb{"rbac.authorization.k8s.io", "v1", "clusterrolebindings", false};
   const ResourceType cr{"rbac.authorization.k8s.io", "v1", "clusterroles", false};
   std::set<std::string> cluster_roles;
+  auto role_ref = [](const json& binding, const char* field) {
+    auto r = binding.find("roleRef");
+    return r != binding.end() && r->is_object() ? r->value(field, "") : std::string();
+  };
   for (const auto& o : out)
-    if (o.kind() == "RoleBinding" && o.at("/roleRef/kind") &&
-        *o.at("/roleRef/kind") == "ClusterRole")
-      cluster_roles.insert(o.at("/roleRef/name")->get<std::string>());
+    if (o.kind() == "RoleBinding" && role_ref(o.body, "kind") == "ClusterRole")
+      cluster_roles.insert(role_ref(o.body, "name"));
   for (auto& b : client.list(crb, "").value("items", json::array())) {
     bool ours = false;
     for (const auto& s : b.value("subjects", json::array()))
       ours = ours || (s.value("kind", "") == "ServiceAccount" &&
                       s.value("namespace", "") == opt.ns && accounts.count(s.value("name", "")));
     if (!ours) continue;
-    cluster_roles.insert(b["roleRef"].value("name", ""));
+    cluster_roles.insert(role_ref(b, "name"));
     add(std::move(b), crb, "ClusterRoleBinding");
   }
   for (const auto& name : cluster_roles)

@@ -386,3 +386,23 @@ TEST(AuditSarif, RulesResultsLocationsAndSuppressions) {
 
 }  // namespace
 }  // namespace kgate::audit
+
+namespace kgate::audit {
+namespace {
+
+TEST(AuditRobustness, AMalformedObjectIsAFindingNotACrash) {
+  auto objects = parse_manifests(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+      "spec: {containers: [{name: c, image: a:1, ports: [\"http\"],\n"
+      "  readinessProbe: {httpGet: {port: http}}}]}\n",
+      "m.yaml");
+  auto outcomes = run_audit(objects, {});
+  bool reported = false;
+  for (const auto& o : outcomes)
+    for (const auto& f : o.findings)
+      reported = reported || f.message.find("malformed object") != std::string::npos;
+  EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace kgate::audit
