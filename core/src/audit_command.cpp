@@ -146,7 +146,7 @@ std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcom
                   line_of(*first);
       bool fails = r.severity != audit::Severity::Info && r.severity >= fail_on;
       c.status = fails ? CheckStatus::Failed : CheckStatus::Warning;
-      c.detail += r.remediation;
+      c.detail += std::string("Fix: ") + r.remediation;
     } else if (o.inspected == 0 && o.findings.empty()) {
       c.status = CheckStatus::Skipped;
       c.message = "not applicable: nothing in the input for this rule to inspect";
