@@ -10,6 +10,11 @@
 namespace kgate::audit {
 namespace {
 
+constexpr const char* kHpa =
+    "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/";
+constexpr const char* kPdb = "https://kubernetes.io/docs/tasks/run-application/configure-pdb/";
+constexpr const char* kRbac = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/";
+
 // The pod specs (workload templates and standalone pods, not injected views) a Service selects.
 std::vector<const PodSpecRef*> selected(const std::vector<PodSpecRef>& specs, const Object& svc) {
   std::vector<const PodSpecRef*> out;
@@ -43,6 +48,19 @@ void service_selects_pods(const Inputs& in, Findings& f) {
   }
 }
 
+// The rule, as data, beside its check.
+const Rule kServiceSelectsPods{
+    "service-selects-pods",
+    "cross-object",
+    "Every Service selects pods",
+    Severity::High,
+    "kube-score service-targets-pod",
+    "https://kubernetes.io/docs/concepts/services-networking/service/",
+    "A Service whose selector matches no workload's pod labels has no endpoints: every "
+    "request to it fails.",
+    "Make spec.selector match the workload's pod template labels.",
+    &service_selects_pods};
+
 void service_target_port(const Inputs& in, Findings& f) {
   auto specs = pod_specs(in.objects);
   for (const Object* svc : of_kind(in.objects, "Service")) {
@@ -73,6 +91,18 @@ void service_target_port(const Inputs& in, Findings& f) {
     }
   }
 }
+
+const Rule kServiceTargetPort{
+    "service-target-port",
+    "cross-object",
+    "Service targetPorts exist on the pods",
+    Severity::High,
+    "kgate (kube-score checks the selector only)",
+    "https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service",
+    "A targetPort (by number or name) that no container of the selected pods declares sends "
+    "traffic nowhere.",
+    "Point targetPort at a declared containerPort, preferably by its name.",
+    &service_target_port};
 
 void ingress_backends(const Inputs& in, Findings& f) {
   for (const Object* ing : of_kind(in.objects, "Ingress")) {
@@ -116,6 +146,18 @@ void ingress_backends(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kIngressBackend{
+    "ingress-backend",
+    "cross-object",
+    "Ingress backends name existing Services and ports",
+    Severity::High,
+    "kube-score ingress-targets-service",
+    "https://kubernetes.io/docs/concepts/services-networking/ingress/",
+    "An Ingress path to a missing Service, or to a port the Service does not have, answers "
+    "503.",
+    "Fix the backend's service name and port (number or name).",
+    &ingress_backends};
+
 const Object* hpa_target(const Objects& objects, const Object& hpa) {
   std::string kind = get_string(hpa.body, {"spec", "scaleTargetRef", "kind"});
   std::string name = get_string(hpa.body, {"spec", "scaleTargetRef", "name"});
@@ -134,6 +176,16 @@ void hpa_target_exists(const Inputs& in, Findings& f) {
                 "', which is not in the input");
   }
 }
+
+const Rule kHpaTarget{"hpa-target",
+                      "cross-object",
+                      "HPAs scale an existing workload",
+                      Severity::High,
+                      "kube-score horizontalpodautoscaler-has-target",
+                      kHpa,
+                      "An HPA whose scaleTargetRef names no workload scales nothing.",
+                      "Fix spec.scaleTargetRef (kind and name).",
+                      &hpa_target_exists};
 
 // Resources the HPA measures as Utilization (a percentage of the request): resource -> the one
 // container it is about ("" for the whole pod: every container).
@@ -187,6 +239,20 @@ void hpa_requests(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kHpaRequests{
+    "hpa-requests",
+    "cross-object",
+    "Every container an HPA measures requests each Utilization resource",
+    Severity::High,
+    "kgate (no peer check)",
+    kHpa,
+    "A Utilization target is a percentage of the pods' requests; if any container of the "
+    "pod lacks the request (an injected sidecar, too), the HPA reports the metric as "
+    "unavailable and does not scale. Offline the template is checked, live the running pods.",
+    "Give every container (including sidecars, through the injector's settings) a request "
+    "for each resource the HPA measures.",
+    &hpa_requests};
+
 void hpa_min_replicas(const Inputs& in, Findings& f) {
   for (const Object* hpa : of_kind(in.objects, "HorizontalPodAutoscaler")) {
     f.inspected();
@@ -199,6 +265,16 @@ void hpa_min_replicas(const Inputs& in, Findings& f) {
                 "outage");
   }
 }
+
+const Rule kHpaMinReplicas{"hpa-min-replicas",
+                           "cross-object",
+                           "HPAs keep at least two replicas",
+                           Severity::Medium,
+                           "kube-score horizontalpodautoscaler-replicas",
+                           kHpa,
+                           "With minReplicas 1 the app runs on one pod whenever load is low.",
+                           "Set spec.minReplicas: 2 or more.",
+                           &hpa_min_replicas};
 
 std::vector<const Object*> pdbs_selecting(const Objects& objects, const PodSpecRef& p) {
   std::vector<const Object*> out;
@@ -223,6 +299,18 @@ void pdb_present(const Inputs& in, Findings& f) {
                 "them all at once");
   }
 }
+
+const Rule kPdbPresent{
+    "pdb-present",
+    "cross-object",
+    "Multi-replica workloads have a PodDisruptionBudget",
+    Severity::Medium,
+    "kube-score deployment-has-poddisruptionbudget, "
+    "statefulset-has-poddisruptionbudget",
+    kPdb,
+    "Without a PDB a node drain may evict every replica at once.",
+    "Add a PodDisruptionBudget selecting the pods (minAvailable below the replica count).",
+    &pdb_present};
 
 void pdb_allows_disruption(const Inputs& in, Findings& f) {
   auto specs = pod_specs(in.objects);
@@ -254,6 +342,19 @@ void pdb_allows_disruption(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kPdbAllowsDisruption{
+    "pdb-allows-disruption",
+    "cross-object",
+    "PDBs leave room for evictions",
+    Severity::Medium,
+    "kube-linter pdb-min-available (similar)",
+    kPdb,
+    "A PDB whose minAvailable is at or above the replicas (the HPA's minReplicas), or whose "
+    "maxUnavailable is 0, blocks every voluntary eviction: node drains and cluster upgrades "
+    "hang.",
+    "Keep minAvailable below the minimum replica count (or use maxUnavailable: 1).",
+    &pdb_allows_disruption};
+
 void network_policy(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects)) {
     if (p.injected_only || !p.long_running) continue;
@@ -276,6 +377,17 @@ void network_policy(const Inputs& in, Findings& f) {
             "no NetworkPolicy selects these pods: anything in the cluster can connect to them");
   }
 }
+
+const Rule kNetworkPolicy{
+    "network-policy",
+    "cross-object",
+    "A NetworkPolicy selects the app's pods",
+    Severity::Medium,
+    "CIS 5.3.2; kube-score pod-networkpolicy",
+    "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
+    "Pods no NetworkPolicy selects accept connections from every pod in the cluster.",
+    "Add a NetworkPolicy selecting the pods that allows only the expected sources.",
+    &network_policy};
 
 // The app's service accounts: those its pod specs run as.
 std::set<std::pair<std::string, std::string>> app_service_accounts(const Objects& objects) {
@@ -331,6 +443,18 @@ void rbac_wildcards(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kRbacNoWildcards{
+    "rbac-no-wildcards",
+    "cross-object",
+    "The app's roles grant no wildcards",
+    Severity::High,
+    "CIS 5.1.3",
+    kRbac,
+    "A '*' in verbs, resources or apiGroups grants everything, including what future API "
+    "versions add.",
+    "List the verbs, resources and API groups the app uses.",
+    &rbac_wildcards};
+
 void rbac_cluster_admin(const Inputs& in, Findings& f) {
   for (const auto& [b, sa] : app_bindings(in.objects)) {
     f.inspected();
@@ -343,80 +467,23 @@ void rbac_cluster_admin(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kRbacNoClusterAdmin{
+    "rbac-no-cluster-admin",
+    "cross-object",
+    "The app's service account is not cluster-admin",
+    Severity::Critical,
+    "CIS 5.1.1",
+    kRbac,
+    "A pod bound to cluster-admin controls the whole cluster once compromised.",
+    "Bind a Role with the permissions the app needs instead.",
+    &rbac_cluster_admin};
+
 }  // namespace
 
 std::vector<Rule> cross_object_rules() {
-  constexpr const char* kHpa =
-      "https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/";
-  constexpr const char* kPdb = "https://kubernetes.io/docs/tasks/run-application/configure-pdb/";
-  constexpr const char* kRbac = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/";
-  return {
-      {"service-selects-pods", "cross-object", "Every Service selects pods", Severity::High,
-       "kube-score service-targets-pod",
-       "https://kubernetes.io/docs/concepts/services-networking/service/",
-       "A Service whose selector matches no workload's pod labels has no endpoints: every "
-       "request to it fails.",
-       "Make spec.selector match the workload's pod template labels.", &service_selects_pods},
-      {"service-target-port", "cross-object", "Service targetPorts exist on the pods",
-       Severity::High, "kgate (kube-score checks the selector only)",
-       "https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service",
-       "A targetPort (by number or name) that no container of the selected pods declares sends "
-       "traffic nowhere.",
-       "Point targetPort at a declared containerPort, preferably by its name.",
-       &service_target_port},
-      {"ingress-backend", "cross-object", "Ingress backends name existing Services and ports",
-       Severity::High, "kube-score ingress-targets-service",
-       "https://kubernetes.io/docs/concepts/services-networking/ingress/",
-       "An Ingress path to a missing Service, or to a port the Service does not have, answers "
-       "503.",
-       "Fix the backend's service name and port (number or name).", &ingress_backends},
-      {"hpa-target", "cross-object", "HPAs scale an existing workload", Severity::High,
-       "kube-score horizontalpodautoscaler-has-target", kHpa,
-       "An HPA whose scaleTargetRef names no workload scales nothing.",
-       "Fix spec.scaleTargetRef (kind and name).", &hpa_target_exists},
-      {"hpa-requests", "cross-object",
-       "Every container an HPA measures requests each Utilization resource", Severity::High,
-       "kgate (no peer check)", kHpa,
-       "A Utilization target is a percentage of the pods' requests; if any container of the "
-       "pod lacks the request (an injected sidecar, too), the HPA reports the metric as "
-       "unavailable and does not scale. Offline the template is checked, live the running pods.",
-       "Give every container (including sidecars, through the injector's settings) a request "
-       "for each resource the HPA measures.",
-       &hpa_requests},
-      {"hpa-min-replicas", "cross-object", "HPAs keep at least two replicas", Severity::Medium,
-       "kube-score horizontalpodautoscaler-replicas", kHpa,
-       "With minReplicas 1 the app runs on one pod whenever load is low.",
-       "Set spec.minReplicas: 2 or more.", &hpa_min_replicas},
-      {"pdb-present", "cross-object", "Multi-replica workloads have a PodDisruptionBudget",
-       Severity::Medium,
-       "kube-score deployment-has-poddisruptionbudget, "
-       "statefulset-has-poddisruptionbudget",
-       kPdb, "Without a PDB a node drain may evict every replica at once.",
-       "Add a PodDisruptionBudget selecting the pods (minAvailable below the replica count).",
-       &pdb_present},
-      {"pdb-allows-disruption", "cross-object", "PDBs leave room for evictions", Severity::Medium,
-       "kube-linter pdb-min-available (similar)", kPdb,
-       "A PDB whose minAvailable is at or above the replicas (the HPA's minReplicas), or whose "
-       "maxUnavailable is 0, blocks every voluntary eviction: node drains and cluster upgrades "
-       "hang.",
-       "Keep minAvailable below the minimum replica count (or use maxUnavailable: 1).",
-       &pdb_allows_disruption},
-      {"network-policy", "cross-object", "A NetworkPolicy selects the app's pods", Severity::Medium,
-       "CIS 5.3.2; kube-score pod-networkpolicy",
-       "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
-       "Pods no NetworkPolicy selects accept connections from every pod in the cluster.",
-       "Add a NetworkPolicy selecting the pods that allows only the expected sources.",
-       &network_policy},
-      {"rbac-no-wildcards", "cross-object", "The app's roles grant no wildcards", Severity::High,
-       "CIS 5.1.3", kRbac,
-       "A '*' in verbs, resources or apiGroups grants everything, including what future API "
-       "versions add.",
-       "List the verbs, resources and API groups the app uses.", &rbac_wildcards},
-      {"rbac-no-cluster-admin", "cross-object", "The app's service account is not cluster-admin",
-       Severity::Critical, "CIS 5.1.1", kRbac,
-       "A pod bound to cluster-admin controls the whole cluster once compromised.",
-       "Bind a Role with the permissions the app needs instead.", &rbac_cluster_admin},
-  };
+  return {kServiceSelectsPods, kServiceTargetPort, kIngressBackend,    kHpaTarget,
+          kHpaRequests,        kHpaMinReplicas,    kPdbPresent,        kPdbAllowsDisruption,
+          kNetworkPolicy,      kRbacNoWildcards,   kRbacNoClusterAdmin};
 }
 
 }  // namespace kgate::audit

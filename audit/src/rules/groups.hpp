@@ -1,5 +1,6 @@
 #pragma once
-// Each file in rules/ declares its rules (metadata next to the function) and lists them here.
+// Each file in rules/ declares every rule as data (a const Rule) right after its check function,
+// and returns its group in report order.
 #include <vector>
 
 #include "kgate/audit/rules.hpp"

@@ -66,6 +66,20 @@ void image_vulnerabilities(const Inputs& in, Findings& f) {
   }
 }
 
+// The rule, as data, beside its check.
+const Rule kImageVulnerabilities{
+    "image-vulnerabilities",
+    "images",
+    "No fixable vulnerabilities at the gate's severity",
+    Severity::Critical,
+    "Trivy / Grype findings; CIS 5.5.1 (image provenance)",
+    "https://kubernetes.io/docs/concepts/security/supply-chain-security/",
+    "Imports Trivy and Grype JSON reports (--image-scan) and fails on vulnerabilities at or "
+    "above --image-severity (default critical) that have a fixed version, in images the "
+    "manifests or the live pods run.",
+    "Rebuild the image on the fixed package versions (or a newer base image).",
+    &image_vulnerabilities};
+
 void image_scan_unmatched(const Inputs& in, Findings& f) {
   auto ids = live_image_ids(in.objects);
   auto specs = pod_specs(in.objects);
@@ -85,24 +99,22 @@ void image_scan_unmatched(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kImageScanUnmatched{
+    "image-scan-unmatched",
+    "images",
+    "Every image-scan report matches a running image",
+    Severity::Info,
+    "kgate",
+    "",
+    "A report for an image nothing runs gates nothing: usually a tag or registry mismatch "
+    "between the scan and the manifests.",
+    "Scan the exact image reference the manifests use (or its digest).",
+    &image_scan_unmatched};
+
 }  // namespace
 
 std::vector<Rule> image_rules() {
-  return {
-      {"image-vulnerabilities", "images", "No fixable vulnerabilities at the gate's severity",
-       Severity::Critical, "Trivy / Grype findings; CIS 5.5.1 (image provenance)",
-       "https://kubernetes.io/docs/concepts/security/supply-chain-security/",
-       "Imports Trivy and Grype JSON reports (--image-scan) and fails on vulnerabilities at or "
-       "above --image-severity (default critical) that have a fixed version, in images the "
-       "manifests or the live pods run.",
-       "Rebuild the image on the fixed package versions (or a newer base image).",
-       &image_vulnerabilities},
-      {"image-scan-unmatched", "images", "Every image-scan report matches a running image",
-       Severity::Info, "kgate", "",
-       "A report for an image nothing runs gates nothing: usually a tag or registry mismatch "
-       "between the scan and the manifests.",
-       "Scan the exact image reference the manifests use (or its digest).", &image_scan_unmatched},
-  };
+  return {kImageVulnerabilities, kImageScanUnmatched};
 }
 
 }  // namespace kgate::audit

@@ -40,6 +40,21 @@ void run_as_non_root(const Inputs& in, Findings& f) {
     }
 }
 
+// The rule, as data, beside its check.
+const Rule kRunAsNonRoot{
+    "run-as-non-root",
+    "pod-security",
+    "Containers run as a non-root user",
+    Severity::High,
+    "PSS restricted: Running as Non-root; CIS 5.2.7; kube-score "
+    "container-security-context-user-group-id",
+    kPss,
+    "A container that runs as root is one escape away from root on the node. The effective "
+    "value counts: a container's securityContext overrides the pod's.",
+    "Set securityContext.runAsNonRoot: true and a non-zero runAsUser at pod or container "
+    "level, and build the image with a non-root USER.",
+    &run_as_non_root};
+
 void no_privilege_escalation(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
@@ -51,6 +66,18 @@ void no_privilege_escalation(const Inputs& in, Findings& f) {
     }
 }
 
+const Rule kNoPrivilegeEscalation{
+    "no-privilege-escalation",
+    "pod-security",
+    "Containers forbid privilege escalation",
+    Severity::High,
+    "PSS restricted: Privilege Escalation; CIS 5.2.6",
+    kPss,
+    "Without allowPrivilegeEscalation: false a process can gain more privileges than its "
+    "parent (setuid binaries, file capabilities).",
+    "Set securityContext.allowPrivilegeEscalation: false on every container.",
+    &no_privilege_escalation};
+
 void not_privileged(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
@@ -61,6 +88,18 @@ void not_privileged(const Inputs& in, Findings& f) {
               p.describe(c) + " is privileged (full access to the node)");
     }
 }
+
+const Rule kNotPrivileged{
+    "not-privileged",
+    "pod-security",
+    "No privileged containers",
+    Severity::Critical,
+    "PSS baseline: Privileged Containers; CIS 5.2.2; kube-score "
+    "container-security-context-privileged",
+    kPss,
+    "A privileged container has every capability and the node's devices.",
+    "Remove securityContext.privileged: true; add only the capability the container needs.",
+    &not_privileged};
 
 std::string cap_name(const json& v) {
   std::string s = v.is_string() ? v.get<std::string>() : "";
@@ -78,6 +117,18 @@ void drop_all_capabilities(const Inputs& in, Findings& f) {
       if (!all) f.add(*p.object, sc_pointer(c), p.describe(c) + " does not drop ALL capabilities");
     }
 }
+
+const Rule kDropAllCapabilities{
+    "drop-all-capabilities",
+    "pod-security",
+    "Containers drop ALL capabilities",
+    Severity::Medium,
+    "PSS restricted: Capabilities; CIS 5.2.10",
+    kPss,
+    "Containers start with a default set of Linux capabilities they rarely need.",
+    "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if "
+    "needed.",
+    &drop_all_capabilities};
 
 void no_dangerous_capabilities(const Inputs& in, Findings& f) {
   // The baseline profile's allowed additions; anything else widens what a breakout can do.
@@ -98,6 +149,18 @@ void no_dangerous_capabilities(const Inputs& in, Findings& f) {
     }
 }
 
+const Rule kNoDangerousCapabilities{
+    "no-dangerous-capabilities",
+    "pod-security",
+    "No dangerous capabilities added",
+    Severity::High,
+    "PSS baseline: Capabilities; CIS 5.2.9 and 5.2.8 (NET_RAW)",
+    kPss,
+    "Capabilities beyond the baseline set (SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE, ALL...) "
+    "give a compromised container power over the node or its network.",
+    "Remove the capability from securityContext.capabilities.add.",
+    &no_dangerous_capabilities};
+
 void read_only_root_filesystem(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
@@ -109,6 +172,19 @@ void read_only_root_filesystem(const Inputs& in, Findings& f) {
             p.describe(c) + " has a writable root filesystem (readOnlyRootFilesystem is not true)");
     }
 }
+
+const Rule kReadOnlyRootFilesystem{
+    "read-only-root-filesystem",
+    "pod-security",
+    "Root filesystems are read-only",
+    Severity::Medium,
+    "kube-score container-security-context-readonlyrootfilesystem",
+    "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/",
+    "A writable root filesystem lets an attacker drop tools and persist changes in the "
+    "container.",
+    "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the app "
+    "writes (/tmp).",
+    &read_only_root_filesystem};
 
 void seccomp_profile(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
@@ -124,6 +200,18 @@ void seccomp_profile(const Inputs& in, Findings& f) {
     }
 }
 
+const Rule kSeccompProfile{
+    "seccomp-profile",
+    "pod-security",
+    "A seccomp profile is applied",
+    Severity::Medium,
+    "PSS restricted: Seccomp; CIS 5.7.2; kube-score container-seccomp-profile",
+    kPss,
+    "Without a seccomp profile every system call is allowed.",
+    "Set securityContext.seccompProfile.type: RuntimeDefault at pod level (or per "
+    "container).",
+    &seccomp_profile};
+
 void no_host_namespaces(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects)) {
     if (p.injected_only) continue;
@@ -136,6 +224,17 @@ void no_host_namespaces(const Inputs& in, Findings& f) {
     }
   }
 }
+
+const Rule kNoHostNamespaces{
+    "no-host-namespaces",
+    "pod-security",
+    "Pods do not share the node's namespaces",
+    Severity::High,
+    "PSS baseline: Host Namespaces; CIS 5.2.3, 5.2.4, 5.2.5",
+    kPss,
+    "hostNetwork, hostPID and hostIPC expose the node's network, processes and IPC.",
+    "Remove hostNetwork, hostPID and hostIPC (or set them to false).",
+    &no_host_namespaces};
 
 void no_host_path(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects)) {
@@ -150,6 +249,16 @@ void no_host_path(const Inputs& in, Findings& f) {
                   get_string(*hp, {"path"}));
   }
 }
+
+const Rule kNoHostPath{"no-host-path",
+                       "pod-security",
+                       "No hostPath volumes",
+                       Severity::High,
+                       "PSS baseline: HostPath Volumes; CIS 5.2.12",
+                       kPss,
+                       "A hostPath volume gives the pod the node's files.",
+                       "Use emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret instead.",
+                       &no_host_path};
 
 // Service accounts that some (Cluster)RoleBinding in the input binds: their pods use the API.
 bool bound(const Objects& objects, const std::string& sa, const std::string& ns) {
@@ -191,72 +300,31 @@ void service_account_token(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kAutomountServiceAccountToken{
+    "automount-service-account-token",
+    "pod-security",
+    "No API token where the pod does not use the API",
+    Severity::Medium,
+    "CIS 5.1.6",
+    "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
+    "A pod whose service account no role binding grants anything does not call the API, yet "
+    "by default it gets a token an attacker can use.",
+    "Set automountServiceAccountToken: false on the pod spec or its ServiceAccount.",
+    &service_account_token};
+
 }  // namespace
 
 std::vector<Rule> pod_security_rules() {
-  return {
-      {"run-as-non-root", "pod-security", "Containers run as a non-root user", Severity::High,
-       "PSS restricted: Running as Non-root; CIS 5.2.7; kube-score "
-       "container-security-context-user-group-id",
-       kPss,
-       "A container that runs as root is one escape away from root on the node. The effective "
-       "value counts: a container's securityContext overrides the pod's.",
-       "Set securityContext.runAsNonRoot: true and a non-zero runAsUser at pod or container "
-       "level, and build the image with a non-root USER.",
-       &run_as_non_root},
-      {"no-privilege-escalation", "pod-security", "Containers forbid privilege escalation",
-       Severity::High, "PSS restricted: Privilege Escalation; CIS 5.2.6", kPss,
-       "Without allowPrivilegeEscalation: false a process can gain more privileges than its "
-       "parent (setuid binaries, file capabilities).",
-       "Set securityContext.allowPrivilegeEscalation: false on every container.",
-       &no_privilege_escalation},
-      {"not-privileged", "pod-security", "No privileged containers", Severity::Critical,
-       "PSS baseline: Privileged Containers; CIS 5.2.2; kube-score "
-       "container-security-context-privileged",
-       kPss, "A privileged container has every capability and the node's devices.",
-       "Remove securityContext.privileged: true; add only the capability the container needs.",
-       &not_privileged},
-      {"drop-all-capabilities", "pod-security", "Containers drop ALL capabilities",
-       Severity::Medium, "PSS restricted: Capabilities; CIS 5.2.10", kPss,
-       "Containers start with a default set of Linux capabilities they rarely need.",
-       "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if "
-       "needed.",
-       &drop_all_capabilities},
-      {"no-dangerous-capabilities", "pod-security", "No dangerous capabilities added",
-       Severity::High, "PSS baseline: Capabilities; CIS 5.2.9 and 5.2.8 (NET_RAW)", kPss,
-       "Capabilities beyond the baseline set (SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE, ALL...) "
-       "give a compromised container power over the node or its network.",
-       "Remove the capability from securityContext.capabilities.add.", &no_dangerous_capabilities},
-      {"read-only-root-filesystem", "pod-security", "Root filesystems are read-only",
-       Severity::Medium, "kube-score container-security-context-readonlyrootfilesystem",
-       "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/",
-       "A writable root filesystem lets an attacker drop tools and persist changes in the "
-       "container.",
-       "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the app "
-       "writes (/tmp).",
-       &read_only_root_filesystem},
-      {"seccomp-profile", "pod-security", "A seccomp profile is applied", Severity::Medium,
-       "PSS restricted: Seccomp; CIS 5.7.2; kube-score container-seccomp-profile", kPss,
-       "Without a seccomp profile every system call is allowed.",
-       "Set securityContext.seccompProfile.type: RuntimeDefault at pod level (or per "
-       "container).",
-       &seccomp_profile},
-      {"no-host-namespaces", "pod-security", "Pods do not share the node's namespaces",
-       Severity::High, "PSS baseline: Host Namespaces; CIS 5.2.3, 5.2.4, 5.2.5", kPss,
-       "hostNetwork, hostPID and hostIPC expose the node's network, processes and IPC.",
-       "Remove hostNetwork, hostPID and hostIPC (or set them to false).", &no_host_namespaces},
-      {"no-host-path", "pod-security", "No hostPath volumes", Severity::High,
-       "PSS baseline: HostPath Volumes; CIS 5.2.12", kPss,
-       "A hostPath volume gives the pod the node's files.",
-       "Use emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret instead.", &no_host_path},
-      {"automount-service-account-token", "pod-security",
-       "No API token where the pod does not use the API", Severity::Medium, "CIS 5.1.6",
-       "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
-       "A pod whose service account no role binding grants anything does not call the API, yet "
-       "by default it gets a token an attacker can use.",
-       "Set automountServiceAccountToken: false on the pod spec or its ServiceAccount.",
-       &service_account_token},
-  };
+  return {kRunAsNonRoot,
+          kNoPrivilegeEscalation,
+          kNotPrivileged,
+          kDropAllCapabilities,
+          kNoDangerousCapabilities,
+          kReadOnlyRootFilesystem,
+          kSeccompProfile,
+          kNoHostNamespaces,
+          kNoHostPath,
+          kAutomountServiceAccountToken};
 }
 
 }  // namespace kgate::audit

@@ -33,6 +33,19 @@ void resource_requests(const Inputs& in, Findings& f) {
     }
 }
 
+// The rule, as data, beside its check.
+const Rule kResourceRequests{
+    "resource-requests",
+    "reliability",
+    "Containers request CPU and memory",
+    Severity::Medium,
+    "kube-score container-resources; Polaris cpuRequestsMissing, memoryRequestsMissing",
+    kResourcesUri,
+    "Without requests the scheduler places pods blindly and the HPA cannot compute "
+    "utilisation.",
+    "Set resources.requests.cpu and resources.requests.memory on every container.",
+    &resource_requests};
+
 void memory_limit(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
@@ -42,6 +55,18 @@ void memory_limit(const Inputs& in, Findings& f) {
               p.describe(c) + " has no memory limit");
     }
 }
+
+const Rule kMemoryLimit{
+    "memory-limit",
+    "reliability",
+    "Containers have a memory limit",
+    Severity::Medium,
+    "kube-score container-resources; Polaris memoryLimitsMissing",
+    kResourcesUri,
+    "A container without a memory limit can take the node's memory and get its neighbours "
+    "killed.",
+    "Set resources.limits.memory on every container.",
+    &memory_limit};
 
 void probe_present(const Inputs& in, Findings& f, const char* probe, const char* what) {
   for (const auto& p : pod_specs(in.objects)) {
@@ -57,9 +82,32 @@ void probe_present(const Inputs& in, Findings& f, const char* probe, const char*
 void readiness_probe(const Inputs& in, Findings& f) {
   probe_present(in, f, "readinessProbe", "traffic reaches it before it can serve");
 }
+
+const Rule kReadinessProbe{
+    "readiness-probe",
+    "reliability",
+    "Long-running containers have a readiness probe",
+    Severity::Medium,
+    "kube-score pod-probes; Polaris readinessProbeMissing",
+    kProbesUri,
+    "Without a readiness probe a pod receives traffic as soon as its process starts, and "
+    "keeps receiving it while it cannot serve.",
+    "Add a readinessProbe that answers only when the container can serve.",
+    &readiness_probe};
 void liveness_probe(const Inputs& in, Findings& f) {
   probe_present(in, f, "livenessProbe", "a hung process is never restarted");
 }
+
+const Rule kLivenessProbe{
+    "liveness-probe",
+    "reliability",
+    "Long-running containers have a liveness probe",
+    Severity::Medium,
+    "kube-score pod-probes; Polaris livenessProbeMissing",
+    kProbesUri,
+    "Without a liveness probe a deadlocked process is never restarted.",
+    "Add a livenessProbe (cheaper and more tolerant than the readiness probe).",
+    &liveness_probe};
 
 void probe_ports(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
@@ -100,6 +148,18 @@ void probe_ports(const Inputs& in, Findings& f) {
     }
 }
 
+const Rule kProbePortExists{
+    "probe-port-exists",
+    "reliability",
+    "Probes target a port the container declares",
+    Severity::High,
+    "kgate (no peer check)",
+    kProbesUri,
+    "A probe on a port the container does not listen on fails forever: the pod never becomes "
+    "ready or is restarted in a loop (a probe on 8000 for an app listening on 7860).",
+    "Point httpGet/tcpSocket/grpc .port at a declared containerPort, preferably by name.",
+    &probe_ports};
+
 // name[:tag][@digest] split; the tag is after the last ':' that follows the last '/'.
 struct ImageRef {
   std::string tag, digest;
@@ -134,6 +194,18 @@ void image_tag(const Inputs& in, Findings& f) {
     }
 }
 
+const Rule kImageTag{
+    "image-tag",
+    "reliability",
+    "Images have a pinned tag",
+    Severity::High,
+    "kube-score container-image-tag; Polaris tagNotSpecified",
+    "https://kubernetes.io/docs/concepts/containers/images/#image-names",
+    "An image without a tag, or tagged latest, runs whichever build the registry serves at "
+    "pull time: two pods of one Deployment may run different code.",
+    "Use an immutable version tag (or a digest).",
+    &image_tag};
+
 void image_digest(const Inputs& in, Findings& f) {
   for (const auto& p : pod_specs(in.objects))
     for (const auto& c : p.containers(true)) {
@@ -145,6 +217,16 @@ void image_digest(const Inputs& in, Findings& f) {
                   " by tag, not by digest: a tag can be moved to another build");
     }
 }
+
+const Rule kImageDigest{"image-digest",
+                        "reliability",
+                        "Images are pinned by digest",
+                        Severity::Low,
+                        "SLSA/supply-chain practice; kube-linter latest-tag (stricter variant)",
+                        "https://kubernetes.io/docs/concepts/containers/images/#image-names",
+                        "A tag can be moved to another build; a digest (image@sha256:...) cannot.",
+                        "Reference images as repository:tag@sha256:<digest>.",
+                        &image_digest};
 
 void rolling_update(const Inputs& in, Findings& f) {
   for (const Object* d : of_kind(in.objects, "Deployment")) {
@@ -168,6 +250,19 @@ void rolling_update(const Inputs& in, Findings& f) {
                 ">= 1)");
   }
 }
+
+const Rule kRollingUpdate{
+    "rolling-update",
+    "reliability",
+    "Rollouts keep pods serving",
+    Severity::Medium,
+    "kube-score deployment-strategy",
+    "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/"
+    "#rolling-update-deployment",
+    "A Recreate strategy, or maxUnavailable equal to the replica count (a single replica "
+    "with maxUnavailable 1), takes every pod down during a rollout.",
+    "Use RollingUpdate with maxUnavailable: 0 and maxSurge: 1 (or more replicas).",
+    &rolling_update};
 
 // Seconds a preStop hook sleeps: the sleep action, or an exec of `sleep N`. -1 when unknown.
 double prestop_sleep(const json& c) {
@@ -201,66 +296,24 @@ void graceful_termination(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kGracefulTermination{
+    "graceful-termination",
+    "reliability",
+    "The grace period covers preStop",
+    Severity::Medium,
+    "kgate (no peer check)",
+    "https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/",
+    "terminationGracePeriodSeconds counts from the start of preStop: a preStop sleep as long "
+    "as the grace period leaves no time for the app's own shutdown, and it is killed.",
+    "Make terminationGracePeriodSeconds longer than the preStop sleep plus the app's drain "
+    "time.",
+    &graceful_termination};
+
 }  // namespace
 
 std::vector<Rule> reliability_rules() {
-  return {
-      {"resource-requests", "reliability", "Containers request CPU and memory", Severity::Medium,
-       "kube-score container-resources; Polaris cpuRequestsMissing, memoryRequestsMissing",
-       kResourcesUri,
-       "Without requests the scheduler places pods blindly and the HPA cannot compute "
-       "utilisation.",
-       "Set resources.requests.cpu and resources.requests.memory on every container.",
-       &resource_requests},
-      {"memory-limit", "reliability", "Containers have a memory limit", Severity::Medium,
-       "kube-score container-resources; Polaris memoryLimitsMissing", kResourcesUri,
-       "A container without a memory limit can take the node's memory and get its neighbours "
-       "killed.",
-       "Set resources.limits.memory on every container.", &memory_limit},
-      {"readiness-probe", "reliability", "Long-running containers have a readiness probe",
-       Severity::Medium, "kube-score pod-probes; Polaris readinessProbeMissing", kProbesUri,
-       "Without a readiness probe a pod receives traffic as soon as its process starts, and "
-       "keeps receiving it while it cannot serve.",
-       "Add a readinessProbe that answers only when the container can serve.", &readiness_probe},
-      {"liveness-probe", "reliability", "Long-running containers have a liveness probe",
-       Severity::Medium, "kube-score pod-probes; Polaris livenessProbeMissing", kProbesUri,
-       "Without a liveness probe a deadlocked process is never restarted.",
-       "Add a livenessProbe (cheaper and more tolerant than the readiness probe).",
-       &liveness_probe},
-      {"probe-port-exists", "reliability", "Probes target a port the container declares",
-       Severity::High, "kgate (no peer check)", kProbesUri,
-       "A probe on a port the container does not listen on fails forever: the pod never becomes "
-       "ready or is restarted in a loop (a probe on 8000 for an app listening on 7860).",
-       "Point httpGet/tcpSocket/grpc .port at a declared containerPort, preferably by name.",
-       &probe_ports},
-      {"image-tag", "reliability", "Images have a pinned tag", Severity::High,
-       "kube-score container-image-tag; Polaris tagNotSpecified",
-       "https://kubernetes.io/docs/concepts/containers/images/#image-names",
-       "An image without a tag, or tagged latest, runs whichever build the registry serves at "
-       "pull time: two pods of one Deployment may run different code.",
-       "Use an immutable version tag (or a digest).", &image_tag},
-      {"image-digest", "reliability", "Images are pinned by digest", Severity::Low,
-       "SLSA/supply-chain practice; kube-linter latest-tag (stricter variant)",
-       "https://kubernetes.io/docs/concepts/containers/images/#image-names",
-       "A tag can be moved to another build; a digest (image@sha256:...) cannot.",
-       "Reference images as repository:tag@sha256:<digest>.", &image_digest},
-      {"rolling-update", "reliability", "Rollouts keep pods serving", Severity::Medium,
-       "kube-score deployment-strategy",
-       "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/"
-       "#rolling-update-deployment",
-       "A Recreate strategy, or maxUnavailable equal to the replica count (a single replica "
-       "with maxUnavailable 1), takes every pod down during a rollout.",
-       "Use RollingUpdate with maxUnavailable: 0 and maxSurge: 1 (or more replicas).",
-       &rolling_update},
-      {"graceful-termination", "reliability", "The grace period covers preStop", Severity::Medium,
-       "kgate (no peer check)",
-       "https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/",
-       "terminationGracePeriodSeconds counts from the start of preStop: a preStop sleep as long "
-       "as the grace period leaves no time for the app's own shutdown, and it is killed.",
-       "Make terminationGracePeriodSeconds longer than the preStop sleep plus the app's drain "
-       "time.",
-       &graceful_termination},
-  };
+  return {kResourceRequests, kMemoryLimit, kReadinessProbe, kLivenessProbe,      kProbePortExists,
+          kImageTag,         kImageDigest, kRollingUpdate,  kGracefulTermination};
 }
 
 }  // namespace kgate::audit

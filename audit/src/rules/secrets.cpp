@@ -89,6 +89,21 @@ void secret_in_env(const Inputs& in, Findings& f) {
     }
 }
 
+// The rule, as data, beside its check.
+const Rule kSecretInEnv{
+    "secret-in-env",
+    "secrets",
+    "No secret as a literal in a pod spec",
+    Severity::High,
+    "CIS 5.4.1; kube-linter env-var-secret",
+    kSecretsUri,
+    "A credential written into env[].value is readable by anyone who can read the workload "
+    "(and its Helm release, and kubectl get -o yaml). Flagged: names like *SECRET*, *TOKEN*, "
+    "*PASSWORD*, *KEY*, and values shaped like credentials (a URL with a password, a "
+    "private key, an access token, a high-entropy string).",
+    "Put the value in a Secret and read it with env[].valueFrom.secretKeyRef (or mount it).",
+    &secret_in_env};
+
 void secret_in_configmap(const Inputs& in, Findings& f) {
   for (const Object* cm : of_kind(in.objects, "ConfigMap")) {
     f.inspected();
@@ -110,6 +125,18 @@ void secret_in_configmap(const Inputs& in, Findings& f) {
     }
   }
 }
+
+const Rule kSecretInConfigmap{
+    "secret-in-configmap",
+    "secrets",
+    "No secret in a ConfigMap",
+    Severity::High,
+    "CIS 5.4.1",
+    kSecretsUri,
+    "ConfigMaps are not encrypted at rest by default and are readable with wider "
+    "permissions than Secrets.",
+    "Move the key to a Secret and read it with secretKeyRef or a secret volume.",
+    &secret_in_configmap};
 
 // The keys an object holds: data and stringData (Secrets), data and binaryData (ConfigMaps).
 bool has_key(const Object& o, const std::string& key) {
@@ -184,32 +211,23 @@ void references_resolve(const Inputs& in, Findings& f) {
   }
 }
 
+const Rule kConfigReferencesResolve{
+    "config-references-resolve",
+    "secrets",
+    "Referenced Secret and ConfigMap keys exist",
+    Severity::High,
+    "kgate (no peer check)",
+    "https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets",
+    "A secretKeyRef or configMapKeyRef to a key that does not exist keeps the pod from "
+    "starting (CreateContainerConfigError). Offline, only objects in the input are checked; "
+    "live, a missing Secret or ConfigMap is reported too.",
+    "Fix the name or the key, or mark the reference optional: true.",
+    &references_resolve};
+
 }  // namespace
 
 std::vector<Rule> secrets_rules() {
-  return {
-      {"secret-in-env", "secrets", "No secret as a literal in a pod spec", Severity::High,
-       "CIS 5.4.1; kube-linter env-var-secret", kSecretsUri,
-       "A credential written into env[].value is readable by anyone who can read the workload "
-       "(and its Helm release, and kubectl get -o yaml). Flagged: names like *SECRET*, *TOKEN*, "
-       "*PASSWORD*, *KEY*, and values shaped like credentials (a URL with a password, a "
-       "private key, an access token, a high-entropy string).",
-       "Put the value in a Secret and read it with env[].valueFrom.secretKeyRef (or mount it).",
-       &secret_in_env},
-      {"secret-in-configmap", "secrets", "No secret in a ConfigMap", Severity::High, "CIS 5.4.1",
-       kSecretsUri,
-       "ConfigMaps are not encrypted at rest by default and are readable with wider "
-       "permissions than Secrets.",
-       "Move the key to a Secret and read it with secretKeyRef or a secret volume.",
-       &secret_in_configmap},
-      {"config-references-resolve", "secrets", "Referenced Secret and ConfigMap keys exist",
-       Severity::High, "kgate (no peer check)",
-       "https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets",
-       "A secretKeyRef or configMapKeyRef to a key that does not exist keeps the pod from "
-       "starting (CreateContainerConfigError). Offline, only objects in the input are checked; "
-       "live, a missing Secret or ConfigMap is reported too.",
-       "Fix the name or the key, or mark the reference optional: true.", &references_resolve},
-  };
+  return {kSecretInEnv, kSecretInConfigmap, kConfigReferencesResolve};
 }
 
 }  // namespace kgate::audit
