@@ -62,7 +62,9 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
   c->add_option("--sarif", a.sarif, "write SARIF 2.1.0 here (GitHub code scanning)");
   c->add_option("--sarif-root", a.sarif_root,
                 "directory SARIF paths are relative to (default: the git repository of the input)");
-  c->add_option("--report-dir", a.report_dir, "write junit.xml, report.html, results.json here");
+  c->add_option("--report-dir", a.report_dir,
+                "write junit.xml, report.html, results.json here (default: kgate-report, unless "
+                "--junit, --html or --json is given)");
   c->add_option("--junit", a.junit, "JUnit XML path");
   c->add_option("--html", a.html, "HTML report path");
   c->add_option("--json", a.json, "JSON results path");
@@ -263,11 +265,14 @@ int cmd_audit(const AuditArgs& a) {
   print_summary(run, std::cout, ::isatty(STDOUT_FILENO));
 
   try {
+    // Like `kgate run`: kgate-report/ unless told otherwise.
     std::string junit = a.junit, html = a.html, json = a.json;
-    if (!a.report_dir.empty()) {
-      if (junit.empty()) junit = a.report_dir + "/junit.xml";
-      if (html.empty()) html = a.report_dir + "/report.html";
-      if (json.empty()) json = a.report_dir + "/results.json";
+    std::string dir = a.report_dir;
+    if (dir.empty() && junit.empty() && html.empty() && json.empty()) dir = "kgate-report";
+    if (!dir.empty()) {
+      if (junit.empty()) junit = dir + "/junit.xml";
+      if (html.empty()) html = dir + "/report.html";
+      if (json.empty()) json = dir + "/results.json";
     }
     if (!junit.empty()) reports::write_junit(run, junit);
     if (!html.empty()) reports::write_html(run, html);
