@@ -119,7 +119,7 @@ std::vector<ChartSources::Region> ChartSources::documents_of_kind(const Region& 
 int ChartSources::walk(const Region& r, const std::string& pointer) const {
   const auto& lines = r.file->lines;
   int best = r.begin;
-  const std::regex kind_re(R"(^\s*kind:)");
+  static const std::regex kind_re(R"(^\s*kind:)");
   for (int i = r.begin; i < r.end; ++i)
     if (std::regex_search(lines[i], kind_re)) {
       best = i;

@@ -1,5 +1,7 @@
 // Secrets hygiene: no credential as a literal in a pod spec or a ConfigMap, and every Secret or
 // ConfigMap key a pod reads exists. A finding names the key, never the value.
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -42,8 +44,8 @@ std::string credential_shape(const std::string& v) {
   if (std::regex_search(v, url_password)) return "a URL with a password";
   if (std::regex_search(v, private_key)) return "a private key";
   if (std::regex_match(v, token)) return "an access token";
-  bool letters = std::regex_search(v, std::regex("[A-Za-z]"));
-  bool digits = std::regex_search(v, std::regex("[0-9]"));
+  bool letters = std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::isalpha(c); });
+  bool digits = std::any_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
   if (std::regex_match(v, opaque) && letters && digits && v.find("..") == std::string::npos &&
       entropy_bits_per_char(v) >= 4.0)
     return "a high-entropy string";
