@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "audit/corpus.hpp"
 #include "kgate/audit/chart.hpp"
@@ -402,6 +404,22 @@ TEST(AuditRobustness, AMalformedObjectIsAFindingNotACrash) {
     for (const auto& f : o.findings)
       reported = reported || f.message.find("malformed object") != std::string::npos;
   EXPECT_TRUE(reported);
+}
+
+}  // namespace
+}  // namespace kgate::audit
+
+namespace kgate::audit {
+namespace {
+
+TEST(AuditLoad, StandardInputIsDash) {
+  std::istringstream in("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n");
+  auto* saved = std::cin.rdbuf(in.rdbuf());
+  auto objects = load_manifests("-");
+  std::cin.rdbuf(saved);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].origin(), "<stdin>:1");
+  EXPECT_EQ(objects[0].locate("/metadata/name").file, "<stdin>");
 }
 
 }  // namespace
