@@ -13,7 +13,7 @@
 #include "kgate/audit/load.hpp"
 #include "kgate/audit/rules.hpp"
 #include "kgate/audit/sarif.hpp"
-#include "kgate/check.hpp"
+#include "kgate/check_context.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/http.hpp"
@@ -127,10 +127,12 @@ std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcom
     c.suite = "audit";
     c.classname = group_class(r.group);
     c.name = r.id;
+    c.id = c.classname + "." + c.name;
     c.title = r.title;
     c.severity = audit::to_string(r.severity);
-    c.properties = {{"reference", r.reference},
-                    {"inspected", std::to_string(o.inspected)},
+    c.reference = r.reference;
+    c.tags = {r.group, "kubernetes"};
+    c.properties = {{"inspected", std::to_string(o.inspected)},
                     {"findings", std::to_string(o.active())},
                     {"suppressed", std::to_string(o.findings.size() - o.active())}};
     if (*r.help_uri) c.properties.push_back({"help", r.help_uri});
@@ -246,6 +248,10 @@ int cmd_audit(const AuditArgs& a) {
   RunResult run;
   run.tool_version = KGATE_VERSION;
   run.started_at = now_iso();
+  run.started_epoch_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  run.selection = "every audit rule (" + std::to_string(outcomes.size()) + ")";
   run.target = described;
   run.suites = {"audit"};
   run.checks = audit_check_results(outcomes, fail_on);

@@ -5,7 +5,12 @@
 // any output.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <kgate/audit/live.hpp>
 #include <kgate/audit/rules.hpp>
@@ -13,7 +18,6 @@
 #include <kgate/wait.hpp>
 
 #include "framework/local_cluster.hpp"
-#include "integration/kgate_cli.hpp"
 
 namespace {
 
@@ -23,6 +27,19 @@ using nlohmann::json;
 namespace res = kgate::kube::resources;
 
 const std::string kNs = "audit-live";
+
+std::string kgate_binary() {
+  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
+    return std::string(b) + "/core/kgate";
+  return KGATE_BINARY_PATH;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 const std::string kPlanted = "planted-live-secret-Vb7Nq3Zr5Xw1";
 
 // The app's pod spec; `sidecar` adds a container without a cpu request (its memory limit
@@ -145,19 +162,26 @@ spec:
   }
   EXPECT_TRUE(saw_secret);
 
-  // The command, as CI runs it.
-  std::string dir = std::filesystem::path(kgate::test::write_temp_file("x", "")).parent_path();
-  kgate::test::KgateOptions o;
-  o.args = {"audit", "--live",         "--kubeconfig", c.kubeconfig(),       "-n", kNs,
-            "-l",    "app=audit-live", "--sarif",      dir + "/audit.sarif", "-v"};
-  auto r = kgate::test::run_kgate(o);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // The command, as CI runs it (in the cluster's network, as the LocalCluster runs programs).
+  char tmpl[] = "/tmp/kgate-audit-live-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  auto r = c.command(kgate_binary(),
+                     {"audit", "--live", "--kubeconfig", c.kubeconfig(), "-n", kNs, "-l",
+                      "app=audit-live", "--report-dir", dir, "--sarif", dir + "/audit.sarif", "-v"},
+                     120s);
+  EXPECT_EQ(r.status, 1) << r.output;
+  auto results = json::parse(slurp(dir + "/results.json"), nullptr, false);
+  ASSERT_TRUE(results.is_object()) << r.output;
   std::set<std::string> failed;
-  for (const auto& f : r.failed()) failed.insert(f);
+  json hpa;
+  for (const auto& check : results["checks"]) {
+    std::string id = check.value("classname", "") + "." + check.value("name", "");
+    if (check.value("status", "") == "failed") failed.insert(id);
+    if (id == "audit.CrossObject.hpa-requests") hpa = check;
+  }
   EXPECT_EQ(failed, (std::set<std::string>{"audit.CrossObject.hpa-requests",
                                            "audit.Reliability.resource-requests"}))
       << r.output;
-  auto hpa = r.check("audit.CrossObject.hpa-requests");
   EXPECT_NE(hpa.value("detail", "")
                 .find("Pod/audit-live-injected: container 'mesh-proxy' of pod "
                       "'audit-live-injected' (not in ReplicaSet/audit-live's "
@@ -166,15 +190,13 @@ spec:
       << hpa.dump(1);
   EXPECT_EQ(hpa.value("detail", "").find("container 'api'"), std::string::npos)
       << "the template's container has its request";
-  for (const auto& [name, content] :
-       std::map<std::string, std::string>{{"console", r.output},
-                                          {"junit", r.junit},
-                                          {"html", r.html},
-                                          {"json", r.results.dump()},
-                                          {"sarif", kgate::test::slurp(dir + "/audit.sarif")}}) {
+  for (const auto* name : {"results.json", "junit.xml", "report.html", "audit.sarif"}) {
+    std::string content = slurp(dir + "/" + name);
     EXPECT_FALSE(content.empty()) << name;
     EXPECT_EQ(content.find(kPlanted), std::string::npos) << "the planted value in " << name;
   }
+  EXPECT_EQ(r.output.find(kPlanted), std::string::npos) << "the planted value on the console";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
