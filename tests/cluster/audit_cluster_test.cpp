@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -97,6 +98,14 @@ LocalCluster* AuditClusterTest::cluster_ = nullptr;
 TEST_F(AuditClusterTest, LiveAuditSeesTheInjectedSidecarAndNeverASecretValue) {
   auto& c = *cluster_;
   c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: " + kNs + "}\n");
+  // Pods are admitted once the namespace's default service account exists (its controller
+  // creates it shortly after the namespace).
+  auto sa = kgate::wait_until(
+      [&](std::string*) {
+        return c.client().find(res::service_accounts, kNs, "default").has_value();
+      },
+      30s, 100ms);
+  ASSERT_TRUE(sa.ok) << "no default service account in " << kNs;
   c.apply(R"(apiVersion: v1
 kind: Secret
 metadata: {name: audit-secret, namespace: audit-live, labels: {app: audit-live}}
@@ -169,6 +178,7 @@ spec:
                      {"audit", "--live", "--kubeconfig", c.kubeconfig(), "-n", kNs, "-l",
                       "app=audit-live", "--report-dir", dir, "--sarif", dir + "/audit.sarif", "-v"},
                      120s);
+  std::cout << "kgate audit --live:\n" << r.output;
   EXPECT_EQ(r.status, 1) << r.output;
   auto results = json::parse(slurp(dir + "/results.json"), nullptr, false);
   ASSERT_TRUE(results.is_object()) << r.output;
