@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -93,9 +93,8 @@ struct ChildFailure {
   int stage;
   int err;
 };
-constexpr const char* kStages[] = {"open log", "chdir", "setgid",      "setuid",
-                                   "exec",     "prctl", "redirect io", "setpgid",
-                                   "setns"};
+constexpr const char* kStages[] = {"open log", "chdir",       "setgid",  "setuid", "exec",
+                                   "prctl",    "redirect io", "setpgid", "setns"};
 
 [[noreturn]] void child_fail(int fd, int stage) {
   ChildFailure f{stage, errno};

@@ -28,6 +28,17 @@ class Reader {
   Reader(const YAML::Node& node, std::string path, const std::string& file)
       : node_(node), path_(std::move(path)), file_(file) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) fail(node_, "expected a mapping of keys");
+    // YAML forbids a key twice in a mapping, but yaml-cpp reads only the first: the second
+    // would be ignored without a word.
+    if (node_ && node_.IsMap()) {
+      std::map<std::string, YAML::Mark> seen;
+      for (const auto& kv : node_) {
+        const std::string k = kv.first.Scalar();
+        if (auto [it, fresh] = seen.emplace(k, kv.first.Mark()); !fresh)
+          fail(kv.first, "key '" + key_path(k) + "' appears twice (first at line " +
+                             std::to_string(it->second.line + 1) + ")");
+      }
+    }
   }
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {

@@ -21,6 +21,7 @@
 #include "kgate/check.hpp"
 #include "kgate/cluster_command.hpp"
 #include "kgate/config.hpp"
+#include "kgate/duration.hpp"
 #include "kgate/embedded.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/http.hpp"
@@ -332,6 +333,13 @@ int cmd_run(const RunArgs& a) {
     for (auto& c : done.checks) run.checks.push_back(std::move(c));
     run.suite_results = std::move(done.suites);
     run.started_epoch_ms = context.started_epoch_ms();
+    run.properties.push_back({"auth", context.describe_auth()});
+    run.properties.push_back({"429 answers", std::to_string(context.rate_limited_answers())});
+    if (cfg.target.max_requests > 0)
+      run.properties.push_back(
+          {"request budget", std::to_string(cfg.target.max_requests) + " per " +
+                                 format_duration(cfg.target.max_requests_window)});
+    std::cout << "429 answers: " << context.rate_limited_answers() << std::endl;
   }
   if (embedded) embedded->stop();
   run.aborted = interrupted();

@@ -764,6 +764,8 @@ std::string html(const RunResult& raw) {
   if (!run.selection.empty())
     out += fmt::format("<p class=\"selection\">Selection: {}{}</p>", esc(run.selection),
                        run.fail_on_skip ? "; skipped and inconclusive checks fail the gate" : "");
+  for (const auto& p : run.properties)
+    out += fmt::format("<p class=\"selection\">{}: {}</p>", esc(p.name), esc(p.value));
   if (!run.aborted && v.word == "ERROR" && !run.abort_reason.empty()) {
     out += fmt::format("<div class=\"alert\" role=\"alert\"><strong>Run failed.</strong> {}</div>",
                        esc(run.abort_reason));

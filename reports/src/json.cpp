@@ -129,6 +129,7 @@ std::string json_text(const RunResult& raw) {
                  {"abort_reason", run.abort_reason},
                  {"fail_on_skip", run.fail_on_skip},
                  {"selection", run.selection},
+                 {"properties", properties_json(run.properties)},
                  {"suites", std::move(suites)},
                  {"summary",
                   {{"total", all.total},

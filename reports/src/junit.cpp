@@ -180,6 +180,7 @@ std::string junit_xml(const RunResult& raw) {
   out += "  <properties>\n";
   property(out, "    ", "kgate.verdict", detail::verdict_of(run));
   if (!run.selection.empty()) property(out, "    ", "kgate.selection", run.selection);
+  for (const auto& p : run.properties) property(out, "    ", "kgate." + p.name, p.value);
   if (run.aborted) {
     property(out, "    ", "kgate.aborted", "true");
     property(out, "    ", "kgate.abort_reason", run.abort_reason);

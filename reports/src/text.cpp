@@ -194,6 +194,7 @@ RunResult cleaned(const RunResult& run) {
   out.verdict = c(run.verdict);
   out.suites = clean_all(run.suites);
   out.selection = c(run.selection);
+  out.properties = clean_props(run.properties);
   for (const auto& in : run.suite_results) {
     SuiteResult s;
     s.name = c(in.name);

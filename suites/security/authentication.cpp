@@ -311,7 +311,7 @@ KGATE_CHECK(SecurityAuth, PublishedSigningKeysAreRefused,
 KGATE_CHECK(SecurityAuth, SigningSecretIsStrong,
             {.title = "The app's HS256 secret is long, random and not a published default",
              .severity = Severity::High,
-             .reference = "RFC 7518 §3.2",
+             .reference = "OWASP API2:2023, RFC 7518 §3.2",
              .needs = kNeedsSecret}) {
   const std::string& secret = c().signing_secret();
   std::vector<std::string> weak;

@@ -165,3 +165,16 @@ TEST(Config, Suggest) {
 
 }  // namespace
 }  // namespace kgate
+
+namespace kgate {
+namespace {
+TEST(Config, ADuplicateKeyIsAnErrorNotAQuietOverride) {
+  try {
+    parse_config("auth:\n  mode: login\nsuites: {}\nauth:\n  mode: mint\n", "kgate.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "kgate.yaml:4:1: key 'auth' appears twice (first at line 1)");
+  }
+}
+}  // namespace
+}  // namespace kgate

@@ -126,7 +126,9 @@ INSTANTIATE_TEST_SUITE_P(
                   {kAuth + "NoTokenIsRefused", kAuth + "MalformedTokenIsRefused",
                    kAuth + "WrongSignatureIsRefused", kAuth + "AlgNoneIsRefused",
                    kAuth + "ForeignSecretIsRefused", kAuth + "ExpiredTokenIsRefused",
-                   kAuth + "NotYetValidTokenIsRefused", kAuth + "TokenOnlyInBearerHeader"},
+                   kAuth + "NotYetValidTokenIsRefused", kAuth + "TokenOnlyInBearerHeader",
+                   kAuth + "PublishedSigningKeysAreRefused",
+                   "security.Routes.DocumentedRoutesRequireAuth"},
                   "does not authenticate"},
         FaultCase{"alg-none", "api", {kAuth + "AlgNoneIsRefused"}, "alg 'none'"},
         // Like PyJWT's verify_signature=False: no signature, and no time claims either.
@@ -134,7 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "api",
                   {kAuth + "WrongSignatureIsRefused", kAuth + "AlgNoneIsRefused",
                    kAuth + "ForeignSecretIsRefused", kAuth + "ExpiredTokenIsRefused",
-                   kAuth + "NotYetValidTokenIsRefused"},
+                   kAuth + "NotYetValidTokenIsRefused", kAuth + "PublishedSigningKeysAreRefused"},
                   "corrupted signature"},
         FaultCase{"no-expiry-check",
                   "api",
@@ -143,7 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"lax-token-source", "api", {kAuth + "TokenOnlyInBearerHeader"}, "query string"},
         FaultCase{"no-owner-check",
                   "api",
-                  {kIso + "OthersTaskByIdIsRefused", kIso + "OthersUrlIsRefused"},
+                  {kIso + "OthersTaskByIdIsRefused", kIso + "OthersUrlIsRefused",
+                   "security.Routes.DocumentedRoutesRequireAuth"},
                   "without checking their owner"},
         FaultCase{
             "mass-assignment", "api", {kIso + "OwnerComesFromTokenNotBody"}, "mass assignment"},
@@ -153,7 +156,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "api",
                   {kVal + "MalformedBodiesAreRejected"},
                   "truncated JSON → 500"},
-        FaultCase{"no-body-limit", "api", {kVal + "OversizedBodyIsRejected"}, "expected 413"},
+        FaultCase{"no-body-limit", "api", {kVal + "OversizedBodyIsRejected"}, "a 4xx such as 413"},
         FaultCase{"sql-injection", "api", {kVal + "HostileStringsAreStoredLiterally"}, "→ 500"},
         FaultCase{
             "leaky-errors",
@@ -168,7 +171,27 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"permissive-cors",
                   "api",
                   {"security.Cors.ForeignOriginGetsNoCredentialedAccess"},
-                  "any web site can call the API"}),
+                  "any web site can call the API"},
+        // A 500 for a bad token is not acceptance: its own, lower finding.
+        FaultCase{"auth-500", "api", {kAuth + "BadCredentialsGetA4xxNotA5xx"}, "server error"},
+        // An app that fell back to the FastAPI tutorial's key.
+        FaultCase{"default-secret",
+                  "api",
+                  {kAuth + "PublishedSigningKeysAreRefused"},
+                  "FastAPI documentation"},
+        // Undocumented... no: documented debug routes nobody protected.
+        FaultCase{"debug-routes",
+                  "api",
+                  {"security.Routes.DocumentedRoutesRequireAuth"},
+                  "GET /debug/config → 200"},
+        // A form body on a JSON endpoint crashes it and the crash names a Python type.
+        FaultCase{"bytes-error",
+                  "api",
+                  {kVal + "MalformedBodiesAreRejected", "security.Leaks.ErrorsRevealNoInternals"},
+                  "a form-encoded body → 500"},
+        // A huge id overflows: the leak check reads the answer whoever provoked it.
+        FaultCase{
+            "int-overflow", "api", {"security.Leaks.ErrorsRevealNoInternals"}, "OverflowError"}),
     [](const auto& param_info) {
       std::string n = std::string(param_info.param.role) + "_" + param_info.param.fault;
       std::replace(n.begin(), n.end(), '-', '_');

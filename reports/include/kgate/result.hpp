@@ -112,8 +112,9 @@ struct RunResult {
   double duration_seconds = 0;
   bool aborted = false;  // interrupted: results are partial
   std::string abort_reason;
-  std::vector<std::string> suites;  // suites selected for the run
-  std::string selection;            // how checks were chosen: "suites smoke,security; tags ..."
+  std::vector<std::string> suites;   // suites selected for the run
+  std::string selection;             // how checks were chosen: "suites smoke,security; tags ..."
+  std::vector<Property> properties;  // facts of the run: auth, 429 answers seen, ...
   std::vector<SuiteResult> suite_results;
   std::vector<CheckResult> checks;
   bool fail_on_skip = false;  // skipped and inconclusive checks fail the gate
