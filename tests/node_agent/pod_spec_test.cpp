@@ -199,6 +199,28 @@ TEST(ServiceEnvironment, DockerLinkVariablesAndAlwaysTheApiServer) {
   EXPECT_EQ(env["KUBERNETES_SERVICE_HOST"], "10.96.0.1");
 }
 
+TEST(HostsFile, PodEntriesAliasesAndEveryServiceByItsDnsNames) {
+  json pod = {
+      {"metadata", {{"name", "web-0"}, {"namespace", "shop"}}},
+      {"spec", {{"hostAliases", {{{"ip", "10.1.2.3"}, {"hostnames", {"db", "db.local"}}}}}}}};
+  std::vector<json> services = {svc("shop", "todo-backend", "10.96.0.20", {{{"port", 7860}}}),
+                                svc("default", "kubernetes", "10.96.0.1", {{{"port", 443}}}),
+                                svc("shop", "headless", "None", {{{"port", 80}}})};
+  EXPECT_EQ(hosts_file(pod, "10.244.1.7", services),
+            "# Kubernetes-managed hosts file (kgate-node-agent: with every Service, as cluster DNS "
+            "would answer).\n"
+            "127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "10.244.1.7\tweb-0\n"
+            "\n# Entries added by HostAliases.\n"
+            "10.1.2.3\tdb\tdb.local\n"
+            "\n# Services (no cluster DNS on this node).\n"
+            "10.96.0.20\ttodo-backend.shop.svc.cluster.local\ttodo-backend.shop.svc\t"
+            "todo-backend.shop\ttodo-backend\n"
+            "10.96.0.1\tkubernetes.default.svc.cluster.local\tkubernetes.default.svc\t"
+            "kubernetes.default\n");
+}
+
 TEST(ExpandVars, ReferencesEscapesAndUnknowns) {
   std::map<std::string, std::string> env = {{"A", "1"}, {"B", "two"}};
   EXPECT_EQ(expand_vars("$(A)-$(B)", env), "1-two");
