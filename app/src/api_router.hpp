@@ -1,25 +1,40 @@
 #pragma once
 // The api role: the FastAPI backend's contract (health, tasks, chat).
 #include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "auth.hpp"
 #include "better_auth.hpp"
+#include "drift.hpp"
 #include "message.hpp"
 #include "policy.hpp"
+#include "rate_limit.hpp"
 #include "storage.hpp"
+#include "validation.hpp"
 
 namespace todo {
 
+struct ApiSettings {
+  Drift drift;
+  // Enables /api/auth/register and /api/auth/login (HS256 tokens signed with `secret`); without
+  // it those paths are 404, as in apps whose frontend owns authentication.
+  BetterAuth* accounts = nullptr;
+  std::string secret;
+};
+
 class ApiRouter final : public Handler {
  public:
-  // `accounts` and `secret` enable /api/auth/register and /api/auth/login (HS256 tokens); with
-  // a null `accounts` those paths are 404, as in apps whose frontend owns authentication.
   ApiRouter(Storage& storage, TokenVerifier& verifier, const Policy& policy,
-            const Lifecycle& lifecycle, BetterAuth* accounts = nullptr, std::string secret = "");
+            const Lifecycle& lifecycle, ApiSettings settings = {});
   Response handle(const Request& request) override;
 
  private:
   Response route(const Request& request);
+  Response auth_route(const Request& request, const std::string& action);
+  Response debug_route(const Request& request, const std::string& action);
   Response tasks_collection(const Request& request, const std::string& user);
   Response task_item(const Request& request, const std::string& user, const std::string& id_text,
                      bool complete);
@@ -27,12 +42,20 @@ class ApiRouter final : public Handler {
   Response conversation_messages(const Request& request, const std::string& user,
                                  const std::string& id_text);
 
+  Response validation_response(const ValidationErrors& errors) const;
+  nlohmann::json task_json(const Task& task) const;
+  TaskRules task_rules() const;
+  bool warming_up(const Request& request) const;
+  // --rate-limit's 429 for this request's client, if it is over the limit.
+  std::optional<Response> client_limit(const Request& request);
+
   Storage& storage_;
   TokenVerifier& verifier_;
   const Policy& policy_;
   const Lifecycle& lifecycle_;
-  BetterAuth* accounts_;
-  std::string secret_;
+  ApiSettings settings_;
+  std::unique_ptr<FixedWindowLimiter> limiter_;
+  std::string openapi_;  // rendered once: the routes do not change while running
 };
 
 }  // namespace todo

@@ -62,6 +62,9 @@ int serve_role(const Config& config, const Policy& policy, Handler& handler, Lif
   // Forwarding blocks a thread per request in flight, so the web role gets a larger pool.
   options.worker_threads = config.role == "web" ? std::max(16, 4 * config.threads) : 0;
   options.grace = config.grace;
+  options.drain_quiet = config.drain_quiet;
+  options.graceful = !policy.has(Fault::NoGracefulShutdown);
+  options.log_request_read = config.log_request_read;
   return serve(options, handler, lifecycle, [&](const std::string& host, unsigned short port) {
     std::cout << "todo-app " << config.role << " listening on http://" << host << ":" << port
               << std::endl;
@@ -69,6 +72,32 @@ int serve_role(const Config& config, const Policy& policy, Handler& handler, Lif
     spdlog::info("todo-app {} {} listening on {}:{} ({} threads)", kVersion, config.role, host,
                  port, config.threads);
   });
+}
+
+// The database named by --database, or null after printing why (a usage error). A database
+// that cannot be opened at all throws, which run_app reports as a runtime error.
+std::unique_ptr<Storage> open_database(const Config& config) {
+  try {
+    // One connection per I/O thread: handlers run there and each holds one at a time.
+    return open_storage(config.database, std::clamp(config.threads, 2, 32));
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "todo-app: invalid --database: " << e.what() << "\n";
+    return nullptr;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot open the database: ") + e.what());
+  }
+}
+
+AccountOptions account_options(const Config& config, Storage* users) {
+  AccountOptions options;
+  options.uuid_ids = config.drift.user_id_format == UserIdFormat::Uuid;
+  options.strict_email = config.drift.strict_email;
+  if (users && config.drift.require_registered_users) {
+    options.on_created = [users](const std::string& id, const std::string& email) {
+      users->add_user(id, email);
+    };
+  }
+  return options;
 }
 
 int run_api(const Config& config, const Policy& policy) {
@@ -85,29 +114,36 @@ int run_api(const Config& config, const Policy& policy) {
       return kUsageError;
     }
   }
-  std::unique_ptr<Storage> storage;
-  try {
-    // One connection per I/O thread: handlers run there and each holds one at a time.
-    storage = open_storage(config.database, std::clamp(config.threads, 2, 32));
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "todo-app: invalid --database: " << e.what() << "\n";
-    return kUsageError;
-  } catch (const std::exception& e) {
-    std::cerr << "todo-app: cannot open the database: " << e.what() << "\n";
-    return kRuntimeError;
+  auto storage = open_database(config);
+  if (!storage) return kUsageError;
+  if (policy.has(Fault::StateInMemory)) storage = make_memory_storage(std::move(storage));
+  if (config.drift.require_registered_users) {
+    storage = require_registered_users(std::move(storage));
   }
   if (policy.has(Fault::LyingHealth)) storage = make_failing_storage(std::move(storage));
-  spdlog::info("storage: {}", storage->kind());
+  spdlog::info("storage: {}{}", storage->kind(),
+               policy.has(Fault::StateInMemory) ? " (tasks in memory: state-in-memory fault)" : "");
 
   if (policy.has(Fault::SqlInjection)) storage->enable_sql_injection_fault();
-  TokenVerifier verifier(AuthOptions{config.secret, config.jwks_url, policy.has(Fault::AlgNone),
-                                     policy.has(Fault::NoSignatureCheck),
-                                     policy.has(Fault::NoExpiryCheck)});
+  AuthOptions auth{config.secret,
+                   config.jwks_url,
+                   policy.has(Fault::AlgNone),
+                   policy.has(Fault::NoSignatureCheck),
+                   policy.has(Fault::NoExpiryCheck),
+                   {}};
+  if (policy.has(Fault::DefaultSecret)) auth.fallback_hs256_secrets = {kFastApiTutorialSecret};
+  TokenVerifier verifier(auth);
   Lifecycle lifecycle;
+  ApiSettings settings;
+  settings.drift = config.drift;
+  settings.secret = config.secret;
   // Own accounts only where the api signs its own tokens (HS256); a JWKS api trusts the frontend.
   std::unique_ptr<BetterAuth> accounts;
-  if (!config.secret.empty()) accounts = std::make_unique<BetterAuth>();
-  ApiRouter router(*storage, verifier, policy, lifecycle, accounts.get(), config.secret);
+  if (!config.secret.empty()) {
+    accounts = std::make_unique<BetterAuth>(account_options(config, storage.get()));
+    settings.accounts = accounts.get();
+  }
+  ApiRouter router(*storage, verifier, policy, lifecycle, std::move(settings));
   return serve_role(config, policy, router, lifecycle);
 }
 
@@ -122,9 +158,16 @@ int run_web(const Config& config, const Policy& policy) {
   } else {
     spdlog::warn("no --backend-url: /api/* answers 502");
   }
-  BetterAuth auth;
+  // Better Auth and the backend share one database in the deployments this mirrors: with
+  // --require-registered-users, sign-up writes the users row the backend's tasks refer to.
+  std::unique_ptr<Storage> users;
+  if (config.drift.require_registered_users) {
+    users = open_database(config);
+    if (!users) return kUsageError;
+  }
+  BetterAuth auth(account_options(config, users.get()));
   Lifecycle lifecycle;
-  WebRouter router(policy, auth, config.backend_url);
+  WebRouter router(policy, auth, config.backend_url, config.drift.body_limit_status);
   return serve_role(config, policy, router, lifecycle);
 }
 

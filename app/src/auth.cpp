@@ -99,6 +99,12 @@ AuthResult TokenVerifier::verify(std::string_view token) {
     }
   } else {
     verified = kgate::jwt::verify(token, *options);
+    for (const auto& fallback : options_.fallback_hs256_secrets) {
+      if (verified.ok) break;
+      auto with_fallback = *options;
+      with_fallback.hs256_secret = fallback;
+      if (auto second = kgate::jwt::verify(token, with_fallback); second.ok) verified = second;
+    }
   }
   if (!verified.ok) {
     result.error = verified.error;
@@ -115,6 +121,7 @@ AuthResult TokenVerifier::verify(std::string_view token) {
     result.error = "token has no subject";
     return result;
   }
+  result.payload = payload;
   result.ok = true;
   return result;
 }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <kgate/jwt.hpp>
 
@@ -19,12 +20,19 @@ struct AuthOptions {
   bool allow_alg_none = false;  // the alg-none fault
   bool skip_signature = false;  // the no-signature-check fault
   bool ignore_time = false;     // the no-expiry-check fault
+  // HS256 keys accepted besides hs256_secret (the default-secret fault's published example).
+  std::vector<std::string> fallback_hs256_secrets;
 };
+
+// The FastAPI docs' OAuth2/JWT tutorial key: apps that copy the tutorial sign with it.
+inline constexpr const char* kFastApiTutorialSecret =
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
 struct AuthResult {
   bool ok = false;
-  std::string user_id;  // from sub (or id / user_id, which some apps use)
-  std::string error;    // for logs, never for clients
+  std::string user_id;     // from sub (or id / user_id, which some apps use)
+  std::string error;       // for logs, never for clients
+  nlohmann::json payload;  // the verified claims
 };
 
 class TokenVerifier {

@@ -4,9 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "storage.hpp"
+#include "validation.hpp"
 
 namespace todo {
 
@@ -32,6 +34,20 @@ std::string random_id() {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   for (unsigned char c : random_bytes(32)) out.push_back(kAlphabet[c % 62]);
+  return out;
+}
+
+std::string random_uuid() {
+  auto b = random_bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  std::string out;
+  char hex[3];
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(b[i]));
+    out += hex;
+  }
   return out;
 }
 
@@ -64,7 +80,13 @@ std::string string_field(const json& body, const char* name) {
 
 }  // namespace
 
-BetterAuth::BetterAuth() : key_(kgate::jwt::Ed25519Key::generate(random_id().substr(0, 16))) {}
+BetterAuth::BetterAuth(AccountOptions options)
+    : options_(std::move(options)),
+      key_(kgate::jwt::Ed25519Key::generate(random_id().substr(0, 16))) {}
+
+std::string BetterAuth::new_id() {
+  return options_.uuid_ids ? random_uuid() : random_id();
+}
 
 json BetterAuth::user_json(const User& user) {
   return {{"id", user.id},
@@ -89,26 +111,35 @@ std::variant<BetterAuth::User, Response> BetterAuth::create_user(const Request& 
   if (password.size() > 128) return auth_error(400, "PASSWORD_TOO_LONG", "Password too long");
 
   User user;
-  user.id = random_id();
+  user.id = new_id();
   user.email = email;
   user.name = name;
   user.salt = random_bytes(16);
   user.password_hash = hash_password(password, user.salt);  // outside the lock: it is slow
   user.created_at = now_iso8601();
-  std::lock_guard lock(mu_);
-  if (users_by_email_.count(email)) {
-    return auth_error(422, "USER_ALREADY_EXISTS", "User already exists");
+  {
+    std::lock_guard lock(mu_);
+    if (users_by_email_.count(email)) {
+      return auth_error(422, "USER_ALREADY_EXISTS", "User already exists");
+    }
+    email_by_id_[user.id] = email;
+    users_by_email_[email] = user;
   }
-  email_by_id_[user.id] = email;
-  users_by_email_[email] = user;
+  if (options_.on_created) {
+    try {
+      options_.on_created(user.id, user.email);
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      email_by_id_.erase(user.id);
+      users_by_email_.erase(email);
+      throw;
+    }
+  }
   return user;
 }
 
-std::variant<BetterAuth::User, Response> BetterAuth::check_password(const Request& request) {
-  auto body = json_object(request);
-  if (!body) return auth_error(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object");
-  auto email = to_lower(trim(string_field(*body, "email")));
-  auto password = string_field(*body, "password");
+std::variant<BetterAuth::User, Response> BetterAuth::check_password(const std::string& email,
+                                                                    const std::string& password) {
   std::optional<User> user;
   {
     std::lock_guard lock(mu_);
@@ -130,7 +161,10 @@ Response BetterAuth::sign_up(const Request& request) {
 }
 
 Response BetterAuth::sign_in(const Request& request) {
-  auto checked = check_password(request);
+  auto body = json_object(request);
+  if (!body) return auth_error(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object");
+  auto checked =
+      check_password(to_lower(trim(string_field(*body, "email"))), string_field(*body, "password"));
   if (auto* error = std::get_if<Response>(&checked)) return std::move(*error);
   const User& user = std::get<User>(checked);
   std::string session = kgate::jwt::base64url_encode(random_bytes(32));
@@ -148,14 +182,57 @@ Response BetterAuth::sign_in(const Request& request) {
 }
 
 Response BetterAuth::register_account(const Request& request) {
+  if (options_.strict_email) {
+    // pydantic's EmailStr (email-validator) refuses before the handler runs.
+    if (auto body = json_object(request)) {
+      auto email = string_field(*body, "email");
+      if (auto reason = email_refusal(email, true)) {
+        ValidationErrors errors;
+        errors.add("value_error", json::array({"body", "email"}),
+                   "value is not a valid email address: " + *reason, {{"reason", *reason}});
+        errors.detail.back()["input"] = email;
+        return json_response(422, {{"detail", errors.detail}});
+      }
+    }
+  }
   auto created = create_user(request);
   if (auto* error = std::get_if<Response>(&created)) return std::move(*error);
   const User& user = std::get<User>(created);
   return json_response(201, {{"id", user.id}, {"email", user.email}, {"name", user.name}});
 }
 
-Response BetterAuth::login_hs256(const Request& request, std::string_view secret) {
-  auto checked = check_password(request);
+Response BetterAuth::login_hs256(const Request& request, std::string_view secret, bool form) {
+  std::string email;
+  std::string password;
+  if (form) {
+    // OAuth2PasswordRequestForm: only a form body has fields; anything else misses both.
+    auto type = to_lower(request.header("Content-Type").value_or(""));
+    bool is_form = type.rfind("application/x-www-form-urlencoded", 0) == 0;
+    std::optional<std::string> username, pass;
+    if (is_form) {
+      username = query_param(request.body, "username");
+      pass = query_param(request.body, "password");
+    }
+    if (!username || !pass) {
+      ValidationErrors errors;
+      for (auto [name, value] : {std::pair{"username", &username}, std::pair{"password", &pass}}) {
+        if (*value) continue;
+        errors.add("missing", json::array({"body", name}), "Field required");
+        errors.detail.back()["input"] = nullptr;
+      }
+      return json_response(422, {{"detail", errors.detail}});
+    }
+    email = to_lower(trim(*username));
+    password = *pass;
+  } else {
+    auto body = json_object(request);
+    if (!body) {
+      return auth_error(400, "INVALID_REQUEST_BODY", "Request body must be a JSON object");
+    }
+    email = to_lower(trim(string_field(*body, "email")));
+    password = string_field(*body, "password");
+  }
+  auto checked = check_password(email, password);
   if (auto* error = std::get_if<Response>(&checked)) return std::move(*error);
   const User& user = std::get<User>(checked);
   auto now = std::chrono::system_clock::now();

@@ -4,6 +4,7 @@
 // Users and sessions live in memory: the web role is the reference app's stand-in frontend.
 // The api role reuses the accounts for its own register/login endpoints (kgate's login mode).
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -18,9 +19,16 @@ namespace todo {
 
 inline constexpr const char* kSessionCookie = "better-auth.session_token";
 
+struct AccountOptions {
+  bool uuid_ids = false;      // --user-id-format uuid: ids are random UUIDs (v4)
+  bool strict_email = false;  // --email-policy strict: register refuses special-use domains
+  // Called with each new user's id and e-mail (the users table); a throw undoes the sign-up.
+  std::function<void(const std::string& id, const std::string& email)> on_created;
+};
+
 class BetterAuth {
  public:
-  BetterAuth();
+  explicit BetterAuth(AccountOptions options = {});
 
   Response sign_up(const Request& request);
   Response sign_in(const Request& request);
@@ -30,9 +38,10 @@ class BetterAuth {
   Response jwks() const;
 
   // The api role's own accounts, as FastAPI apps with OAuth2 password login serve them:
-  // register answers 201 with the user, login an HS256 access token signed with `secret`.
+  // register answers 201 with the user, login an HS256 access token signed with `secret`, from
+  // a JSON {email, password} or, with `form`, OAuth2's x-www-form-urlencoded username/password.
   Response register_account(const Request& request);
-  Response login_hs256(const Request& request, std::string_view secret);
+  Response login_hs256(const Request& request, std::string_view secret, bool form = false);
 
  private:
   struct User {
@@ -50,12 +59,16 @@ class BetterAuth {
 
   // A new user from an {email, password, name} body, or the error response.
   std::variant<User, Response> create_user(const Request& request);
-  // The user an {email, password} body names, or 401.
-  std::variant<User, Response> check_password(const Request& request);
+  // The user these credentials name, or 401.
+  std::variant<User, Response> check_password(const std::string& email,
+                                              const std::string& password);
   // The session's user, if the request carries a live session cookie.
   std::optional<User> session_user(const Request& request);
   static nlohmann::json user_json(const User& user);
 
+  std::string new_id();
+
+  AccountOptions options_;
   kgate::jwt::Ed25519Key key_;
   std::mutex mu_;
   std::map<std::string, User> users_by_email_;

@@ -159,11 +159,11 @@ ChatReply run_chat(Storage& storage, const std::string& user, std::string_view m
         reply.response = "What should the task be called? Try \"Add a task to buy groceries\".";
         break;
       }
-      if (options.enforce_lengths && length > kTitleMax) {
+      if (options.enforce_lengths && length > options.title_max) {
         reply.response = fmt::format(
             "That title is too long: task titles can have at most {} "
             "characters.",
-            kTitleMax);
+            options.title_max);
         break;
       }
       auto task = storage.create_task(user, NewTask{intent.title, std::nullopt, false});
@@ -221,10 +221,10 @@ ChatReply run_chat(Storage& storage, const std::string& user, std::string_view m
 
     case Intent::Kind::Update: {
       auto length = utf8_length(intent.title);
-      if (length == 0 || (options.enforce_lengths && length > kTitleMax)) {
+      if (length == 0 || (options.enforce_lengths && length > options.title_max)) {
         reply.response =
             fmt::format("A task title needs between 1 and {} characters; task {} is unchanged.",
-                        kTitleMax, intent.task_id);
+                        options.title_max, intent.task_id);
         break;
       }
       auto task = storage.update_task(intent.task_id, owner, TaskChanges{intent.title, {}, {}});

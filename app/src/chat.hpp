@@ -31,6 +31,7 @@ struct ChatOptions {
   bool owner_check = true;      // false: the no-owner-check fault
   bool tools_enabled = true;    // false: the chat-no-tool fault
   bool enforce_lengths = true;  // false: the no-validation fault
+  std::size_t title_max = 200;  // --title-max
 };
 
 // Interprets the message and runs the tool for `user`. Throws StorageError on database failure.

@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "drift.hpp"
+
 namespace todo {
 
 struct Config {
@@ -21,7 +23,12 @@ struct Config {
   std::vector<std::string> cors_origins;
   int threads = 1;
   std::chrono::milliseconds grace{10000};
+  // A drain ends early once no connection has been open for this long (see server.hpp).
+  std::chrono::milliseconds drain_quiet{1000};
   std::string log_level = "info";
+  // Tests: log "request read ..." once a request has arrived in full, before it is handled.
+  bool log_request_read = false;
+  Drift drift;
 };
 
 // The process should exit with this code right away (help, version, usage errors).

@@ -28,8 +28,19 @@ const std::vector<std::string_view>& fault_names() {
                                                       "lax-token-source",
                                                       "mass-assignment",
                                                       "no-body-limit",
-                                                      "sql-injection"};
-  static_assert(static_cast<int>(Fault::Count_) == 23, "keep fault_names() in step with Fault");
+                                                      "sql-injection",
+                                                      "debug-routes",
+                                                      "default-secret",
+                                                      "bytes-error",
+                                                      "int-overflow",
+                                                      "broken-register",
+                                                      "auth-500",
+                                                      "create-fails",
+                                                      "delete-fails",
+                                                      "no-graceful-shutdown",
+                                                      "lying-readiness",
+                                                      "state-in-memory"};
+  static_assert(static_cast<int>(Fault::Count_) == 34, "keep fault_names() in step with Fault");
   return names;
 }
 
@@ -84,6 +95,13 @@ Faults parse_faults(const std::vector<std::string>& names) {
       faults.error_rate = std::stod(rate);
     } catch (const std::exception&) {
       throw std::invalid_argument(std::string("TODO_FAULT_ERROR_RATE is not a number: ") + rate);
+    }
+  }
+  if (const char* ms = std::getenv("TODO_FAULT_WARMUP_MS"); ms && *ms) {
+    try {
+      faults.warmup = std::chrono::milliseconds(std::stol(ms));
+    } catch (const std::exception&) {
+      throw std::invalid_argument(std::string("TODO_FAULT_WARMUP_MS is not a number: ") + ms);
     }
   }
   return faults;

@@ -57,6 +57,7 @@ Response detail_response(int status, std::string_view detail);
 // Set by the server when SIGTERM arrives; read by /ready.
 struct Lifecycle {
   std::atomic<bool> draining{false};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 class Handler {
@@ -73,7 +74,8 @@ class Handler {
 std::string percent_decode(std::string_view s, bool plus_is_space = false);
 // Decoded path segments, without empty leading/trailing ones ("/api/u/tasks/" -> api,u,tasks).
 std::vector<std::string> split_path(std::string_view path);
-// First value of a query parameter, decoded.
+// First value of a query parameter, decoded. Also reads application/x-www-form-urlencoded
+// bodies, which have the same syntax.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
 // Bearer token from Authorization, if any.
 std::optional<std::string> bearer_token(const Request& request);

@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS idx_messages_conversation ON messages(conversation_id, id);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
 )sql";
 
 // Timestamps leave the database in the same text form SQLite stores.
@@ -275,6 +280,14 @@ class PostgresStorage final : public Storage {
     std::vector<Message> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back(read_message(r.get(), i));
     return out;
+  }
+
+  void add_user(const std::string& id, const std::string& email) override {
+    query("INSERT INTO users (id, email) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", {id, email});
+  }
+
+  bool user_exists(const std::string& id) override {
+    return PQntuples(query("SELECT 1 FROM users WHERE id = $1", {id}).get()) > 0;
   }
 
  private:

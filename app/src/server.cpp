@@ -34,13 +34,14 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
 
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   std::string remote;
-  // Waiting for the first byte of a next request: shutdown may close it. Touched only on the
-  // connection's strand.
+  // Waiting for the first byte of a next request: the start of a drain cancels that wait (to
+  // shorten it). Touched only on the connection's strand.
   bool idle = false;
 };
 
@@ -74,7 +75,8 @@ class Server {
         control_(asio::make_strand(io_)),
         acceptor_(control_),
         signals_(control_, SIGINT, SIGTERM),
-        grace_timer_(control_) {
+        grace_timer_(control_),
+        quiet_timer_(control_) {
     if (options_.worker_threads > 0) workers_.emplace(options_.worker_threads);
   }
 
@@ -130,6 +132,7 @@ class Server {
         co_await pause.async_wait(use_tuple);
         continue;
       }
+      last_change_ = Clock::now();  // a drain waits for quiet from here on
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto conn = std::make_shared<Connection>(tcp::socket(std::move(socket)));
@@ -157,13 +160,20 @@ class Server {
     auto& stream = conn->stream;
     beast::flat_buffer buffer;
     bool linger = false;  // drain unread input before closing (after a 413)
+    bool drain_rearmed = false;
     for (;;) {
       if (buffer.size() == 0) {
-        if (draining_) break;
+        // Waiting for a request to start. During a drain the wait is short: a client with more
+        // to send sends it at once, and the others should reconnect elsewhere.
         conn->idle = true;
-        stream.expires_after(options_.idle_timeout);
+        stream.expires_after(draining_ ? options_.drain_quiet : options_.idle_timeout);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
         conn->idle = false;
+        if (ec == asio::error::operation_aborted && draining_ && !drain_rearmed) {
+          // The drain began while this connection was idle: wait again, briefly.
+          drain_rearmed = true;
+          continue;
+        }
         if (ec) break;
         buffer.commit(n);
       }
@@ -208,6 +218,11 @@ class Server {
       }
       if (!request.body_too_large) request.body = std::move(msg.body());
       request.remote = conn->remote;
+      if (options_.log_request_read) {
+        // Tests wait for this line to know a request is in the server's hands.
+        spdlog::info("request read method={} path={}", request.method, request.path);
+        spdlog::default_logger()->flush();
+      }
       const bool client_keep_alive = msg.keep_alive();
       const unsigned version = msg.version();
 
@@ -238,7 +253,8 @@ class Server {
       res.version(version);
       res.result(static_cast<unsigned>(response.status));
       for (auto& [name, value] : response.headers) res.insert(name, value);
-      // While draining, only requests that already arrived keep the connection open.
+      // While draining, only requests that already arrived keep the connection open: every
+      // other response says Connection: close, so the client's next request goes elsewhere.
       bool keep_alive = client_keep_alive && !linger && (!draining_ || buffer.size() > 0);
       res.keep_alive(keep_alive);
       const std::size_t body_bytes = response.body.size();
@@ -283,12 +299,23 @@ class Server {
       std::lock_guard lock(connections_mu_);
       connections_.erase(conn);
     }
-    if (draining_) asio::post(control_, [this] { maybe_finish(); });
+    if (draining_) {
+      asio::post(control_, [this] {
+        last_change_ = Clock::now();
+        maybe_finish();
+      });
+    }
   }
 
   void wait_for_signal() {
     signals_.async_wait([this](const error_code& ec, int sig) {
       if (ec) return;
+      if (!options_.graceful) {
+        // The no-graceful-shutdown fault: gone at once, as if killed by the signal.
+        spdlog::warn("received signal {}: exiting at once (no-graceful-shutdown fault)", sig);
+        spdlog::default_logger()->flush();
+        std::_Exit(128 + sig);
+      }
       if (!draining_) {
         begin_shutdown(sig);
       } else if (sig == SIGINT) {
@@ -309,10 +336,12 @@ class Server {
       std::lock_guard lock(connections_mu_);
       open.assign(connections_.begin(), connections_.end());
     }
-    spdlog::info("received {}: draining {} connection(s), grace {} ms",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT", open.size(), options_.grace.count());
-    error_code ignored;
-    acceptor_.close(ignored);
+    spdlog::info("received {}: draining {} connection(s), grace {} ms, quiet {} ms",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT", open.size(), options_.grace.count(),
+                 options_.drain_quiet.count());
+    // The listener stays open: until the endpoint removal reaches every client, new
+    // connections still arrive and must be served, not refused.
+    last_change_ = Clock::now();
     for (auto& conn : open) {
       asio::post(conn->stream.get_executor(), [conn] {
         if (conn->idle) conn->stream.cancel();
@@ -332,16 +361,31 @@ class Server {
     maybe_finish();
   }
 
-  // Runs on the control strand: once draining and no connection is left, let io_context end.
+  // Runs on the control strand: once draining and no connection has been open for
+  // drain_quiet, close the listener and let io_context end.
   void maybe_finish() {
-    if (!draining_ || finished_) return;
+    if (!draining_ || finished_ || quiet_armed_) return;
     {
       std::lock_guard lock(connections_mu_);
       if (!connections_.empty()) return;
     }
+    auto quiet_until = last_change_ + options_.drain_quiet;
+    if (Clock::now() < quiet_until) {
+      quiet_armed_ = true;
+      quiet_timer_.expires_at(quiet_until);
+      quiet_timer_.async_wait([this](const error_code& ec) {
+        quiet_armed_ = false;
+        if (!ec) maybe_finish();  // re-checks: a connection may have come meanwhile
+      });
+      return;
+    }
     finished_ = true;
-    grace_timer_.cancel();
+    spdlog::info("drained: no connection for {} ms, closing the listener",
+                 options_.drain_quiet.count());
     error_code ignored;
+    acceptor_.close(ignored);
+    grace_timer_.cancel();
+    quiet_timer_.cancel();
     signals_.cancel(ignored);
   }
 
@@ -358,11 +402,15 @@ class Server {
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer grace_timer_;
+  asio::steady_timer quiet_timer_;
   std::optional<asio::thread_pool> workers_;
   std::mutex connections_mu_;
   std::unordered_set<std::shared_ptr<Connection>> connections_;
   std::atomic<bool> draining_{false};
-  bool finished_ = false;  // control strand only
+  // Control strand only:
+  bool finished_ = false;
+  bool quiet_armed_ = false;
+  Clock::time_point last_change_{};  // last connection opened or closed
 };
 
 }  // namespace

@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_messages_conversation ON messages(conversation_id, id);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
 )sql";
 
 constexpr const char* kTaskColumns =
@@ -220,6 +225,19 @@ class SqliteStorage final : public Storage {
         "WHERE conversation_id = ?1 ORDER BY id",
         {Value::of(conversation_id)}, [&](sqlite3_stmt* s) { out.push_back(read_message(s)); });
     return out;
+  }
+
+  void add_user(const std::string& id, const std::string& email) override {
+    std::lock_guard lock(mu_);
+    run("INSERT INTO users (id, email, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+        {Value::of(id), Value::of(email), Value::of(now_iso8601())}, [](sqlite3_stmt*) {});
+  }
+
+  bool user_exists(const std::string& id) override {
+    bool found = false;
+    std::lock_guard lock(mu_);
+    run("SELECT 1 FROM users WHERE id = ?1", {Value::of(id)}, [&](sqlite3_stmt*) { found = true; });
+    return found;
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,8 @@ class FailingStorage final : public Storage {
     fail();
   }
   std::vector<Message> list_messages(std::int64_t) override { fail(); }
+  void add_user(const std::string&, const std::string&) override { fail(); }
+  bool user_exists(const std::string&) override { fail(); }
 
  private:
   [[noreturn]] static void fail() {
@@ -79,10 +82,91 @@ class FailingStorage final : public Storage {
   std::unique_ptr<Storage> inner_;
 };
 
+// Passes everything to `inner`; decorators override what they change.
+class ForwardingStorage : public Storage {
+ public:
+  explicit ForwardingStorage(std::unique_ptr<Storage> inner) : inner_(std::move(inner)) {}
+  const char* kind() const override { return inner_->kind(); }
+  bool ping() override { return inner_->ping(); }
+  std::vector<Task> list_tasks(const std::string& user, StatusFilter status,
+                               SortOrder sort) override {
+    return inner_->list_tasks(user, status, sort);
+  }
+  Task create_task(const std::string& user, const NewTask& task) override {
+    return inner_->create_task(user, task);
+  }
+  std::optional<Task> get_task(std::int64_t id, const Owner& owner) override {
+    return inner_->get_task(id, owner);
+  }
+  std::optional<Task> update_task(std::int64_t id, const Owner& owner,
+                                  const TaskChanges& changes) override {
+    return inner_->update_task(id, owner, changes);
+  }
+  std::optional<Task> toggle_task(std::int64_t id, const Owner& owner) override {
+    return inner_->toggle_task(id, owner);
+  }
+  bool delete_task(std::int64_t id, const Owner& owner) override {
+    return inner_->delete_task(id, owner);
+  }
+  Conversation create_conversation(const std::string& user) override {
+    return inner_->create_conversation(user);
+  }
+  std::optional<Conversation> get_conversation(std::int64_t id, const std::string& user) override {
+    return inner_->get_conversation(id, user);
+  }
+  Message add_message(std::int64_t conversation_id, const std::string& user,
+                      const std::string& role, const std::string& content) override {
+    return inner_->add_message(conversation_id, user, role, content);
+  }
+  std::vector<Message> list_messages(std::int64_t conversation_id) override {
+    return inner_->list_messages(conversation_id);
+  }
+  void add_user(const std::string& id, const std::string& email) override {
+    inner_->add_user(id, email);
+  }
+  bool user_exists(const std::string& id) override { return inner_->user_exists(id); }
+  void enable_sql_injection_fault() override { inner_->enable_sql_injection_fault(); }
+
+ protected:
+  std::unique_ptr<Storage> inner_;
+};
+
+// The foreign key from tasks and conversations to users, checked before the insert. The
+// message is what each database says about such a row.
+class RegisteredUsersStorage final : public ForwardingStorage {
+ public:
+  using ForwardingStorage::ForwardingStorage;
+  Task create_task(const std::string& user, const NewTask& task) override {
+    require(user, "tasks");
+    return inner_->create_task(user, task);
+  }
+  Conversation create_conversation(const std::string& user) override {
+    require(user, "conversations");
+    return inner_->create_conversation(user);
+  }
+
+ private:
+  void require(const std::string& user, const std::string& table) {
+    if (inner_->user_exists(user)) return;
+    if (std::string_view(inner_->kind()) == "postgresql") {
+      throw IntegrityError("psycopg2.errors.ForeignKeyViolation",
+                           "insert or update on table \"" + table +
+                               "\" violates foreign key constraint \"" + table +
+                               "_user_id_fkey\"\nDETAIL:  Key (user_id)=(" + user +
+                               ") is not present in table \"users\".");
+    }
+    throw IntegrityError("sqlite3.IntegrityError", "FOREIGN KEY constraint failed");
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Storage> make_failing_storage(std::unique_ptr<Storage> inner) {
   return std::make_unique<FailingStorage>(std::move(inner));
+}
+
+std::unique_ptr<Storage> require_registered_users(std::unique_ptr<Storage> inner) {
+  return std::make_unique<RegisteredUsersStorage>(std::move(inner));
 }
 
 }  // namespace todo

@@ -59,6 +59,18 @@ class StorageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A constraint the database refused: what() in the database's words, driver() the exception a
+// Python app would have seen (for the leaky-errors fault's body).
+class IntegrityError : public StorageError {
+ public:
+  IntegrityError(std::string driver, const std::string& message)
+      : StorageError(message), driver_(std::move(driver)) {}
+  const std::string& driver() const { return driver_; }
+
+ private:
+  std::string driver_;
+};
+
 // `owner` filters by-id operations; std::nullopt means any owner (only the no-owner-check fault
 // passes that).
 using Owner = std::optional<std::string>;
@@ -87,6 +99,11 @@ class Storage {
                               const std::string& role, const std::string& content) = 0;
   virtual std::vector<Message> list_messages(std::int64_t conversation_id) = 0;
 
+  // The users table (registration writes it; --require-registered-users reads it). Adding a
+  // user that exists changes nothing.
+  virtual void add_user(const std::string& id, const std::string& email) = 0;
+  virtual bool user_exists(const std::string& id) = 0;
+
   // The sql-injection fault: SQLite pastes task titles into its INSERT (PostgreSQL ignores it).
   virtual void enable_sql_injection_fault() {}
 };
@@ -105,6 +122,14 @@ std::unique_ptr<Storage> open_postgres(const std::string& url, int pool_size);
 
 // The lying-health fault: every operation throws, ping() still says healthy.
 std::unique_ptr<Storage> make_failing_storage(std::unique_ptr<Storage> inner);
+
+// --require-registered-users: creating a task or a conversation for a user id that is not in the
+// users table throws IntegrityError worded as the database's foreign key violation.
+std::unique_ptr<Storage> require_registered_users(std::unique_ptr<Storage> inner);
+
+// The state-in-memory fault: tasks, conversations and messages live in this process's memory
+// (lost on restart, not shared between replicas); users and ping() still go to `inner`.
+std::unique_ptr<Storage> make_memory_storage(std::unique_ptr<Storage> inner);
 
 // Current time as ISO 8601 UTC with microseconds and "Z".
 std::string now_iso8601();

@@ -68,8 +68,12 @@ kgate::http::Client& thread_client() {
 
 }  // namespace
 
-WebRouter::WebRouter(const Policy& policy, BetterAuth& auth, std::string backend_url)
-    : policy_(policy), auth_(auth), backend_(std::move(backend_url)) {
+WebRouter::WebRouter(const Policy& policy, BetterAuth& auth, std::string backend_url,
+                     int body_limit_status)
+    : policy_(policy),
+      auth_(auth),
+      backend_(std::move(backend_url)),
+      body_limit_status_(body_limit_status) {
   while (!backend_.empty() && backend_.back() == '/') backend_.pop_back();
 }
 
@@ -83,7 +87,7 @@ Response WebRouter::handle(const Request& request) {
   Response response;
   ResponseKind kind = ResponseKind::Api;
   if (request.body_too_large) {
-    response = detail_response(413, "Request body too large");
+    response = detail_response(body_limit_status_, "Request body too large");
   } else if (policy_.inject_error(request)) {
     response = detail_response(500, "Internal Server Error");
   } else {
@@ -139,7 +143,13 @@ Response WebRouter::auth_route(const Request& request, std::string_view action) 
     return r;
   };
   if (action == "sign-up/email") {
-    return request.method == "POST" ? auth_.sign_up(request) : wrong_method("POST");
+    if (request.method != "POST") return wrong_method("POST");
+    if (policy_.has(Fault::BrokenRegister)) {
+      spdlog::error("broken-register fault: sign-up failed");
+      return json_response(
+          500, {{"code", "INTERNAL_SERVER_ERROR"}, {"message", "Failed to create user"}});
+    }
+    return auth_.sign_up(request);
   }
   if (action == "sign-in/email") {
     return request.method == "POST" ? auth_.sign_in(request) : wrong_method("POST");

@@ -11,7 +11,9 @@ namespace todo {
 
 class WebRouter final : public Handler {
  public:
-  WebRouter(const Policy& policy, BetterAuth& auth, std::string backend_url);
+  // body_limit_status: 413, or 422 (--body-limit-status).
+  WebRouter(const Policy& policy, BetterAuth& auth, std::string backend_url,
+            int body_limit_status = 413);
   Response handle(const Request& request) override;
   // Forwarding and password hashing block: they run on the server's worker pool.
   bool blocking(const Request& request) const override;
@@ -24,6 +26,7 @@ class WebRouter final : public Handler {
   const Policy& policy_;
   BetterAuth& auth_;
   std::string backend_;  // without a trailing '/'
+  int body_limit_status_;
 };
 
 }  // namespace todo

@@ -140,6 +140,11 @@ void set_interrupt_check(InterruptCheck check) {
   g_interrupt.store(check);
 }
 
+bool interrupt_requested() {
+  InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
+  return check && check();
+}
+
 struct Client::Impl {
   explicit Impl(ClientOptions o) : options(std::move(o)) {}
 

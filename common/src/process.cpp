@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -84,7 +85,8 @@ struct ChildFailure {
   int stage;
   int err;
 };
-constexpr const char* kStages[] = {"open log", "chdir", "setgid", "setuid", "exec", "prctl"};
+constexpr const char* kStages[] = {"open log", "chdir", "setgid", "setuid",
+                                   "exec",     "prctl", "setns"};
 
 [[noreturn]] void child_fail(int fd, int stage) {
   ChildFailure f{stage, errno};
@@ -93,8 +95,19 @@ constexpr const char* kStages[] = {"open log", "chdir", "setgid", "setuid", "exe
   ::_exit(127);
 }
 
-// Forks and execs; returns the child's pid. Runs on the spawner thread.
-int spawn(const ProcessSpec& spec) {
+// The calling thread's network namespace when it differs from the spawner thread's, as an fd
+// the child enters; -1 when they are the same (the usual case: nobody called setns).
+int netns_to_enter(int caller_netns) {
+  struct stat mine {
+  }, theirs{};
+  if (caller_netns < 0 || ::fstat(caller_netns, &theirs) != 0) return -1;
+  if (::stat("/proc/thread-self/ns/net", &mine) != 0) return -1;
+  return mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev ? -1 : caller_netns;
+}
+
+// Forks and execs; returns the child's pid. Runs on the spawner thread. `netns_fd` (or -1) is a
+// network namespace the child enters before exec.
+int spawn(const ProcessSpec& spec, int netns_fd) {
   // Everything the child needs is prepared here: after fork only async-signal-safe calls.
   const std::string program = find_program(spec);
   std::vector<std::string> args;
@@ -144,6 +157,7 @@ int spawn(const ProcessSpec& spec) {
     // Die with the parent so an aborted kgate leaves no servers behind.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(wfd, 5);
     if (::getppid() != parent) ::_exit(127);
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) child_fail(wfd, 6);
     // Start from default signal handling, whatever the parent blocked or ignored.
     sigset_t all;
     sigemptyset(&all);
@@ -180,7 +194,7 @@ int spawn(const ProcessSpec& spec) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    const char* stage = failure.stage >= 0 && failure.stage < 6 ? kStages[failure.stage] : "?";
+    const char* stage = failure.stage >= 0 && failure.stage < 7 ? kStages[failure.stage] : "?";
     throw std::runtime_error("cannot start " + spec.program + ": " + stage + ": " +
                              errno_text(failure.err));
   }
@@ -189,6 +203,9 @@ int spawn(const ProcessSpec& spec) {
 
 // PR_SET_PDEATHSIG fires when the thread that forked exits, not the process. Forking from one
 // thread that lives as long as the process keeps children alive whichever thread started them.
+// A child still starts in the network namespace of the thread that asked for it (a test that
+// entered a local cluster's namespace with setns(2) starts kubectl there), as if that thread had
+// forked it.
 class Spawner {
  public:
   static Spawner& instance() {
@@ -199,10 +216,12 @@ class Spawner {
   int run(const ProcessSpec& spec) {
     Job job;
     job.spec = &spec;
+    job.netns_fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     std::unique_lock lock(mutex_);
     queue_.push_back(&job);
     wake_.notify_all();
     done_.wait(lock, [&] { return job.finished; });
+    if (job.netns_fd >= 0) ::close(job.netns_fd);
     if (job.error) std::rethrow_exception(job.error);
     return job.pid;
   }
@@ -210,6 +229,7 @@ class Spawner {
  private:
   struct Job {
     const ProcessSpec* spec = nullptr;
+    int netns_fd = -1;
     int pid = -1;
     std::exception_ptr error;
     bool finished = false;
@@ -227,7 +247,7 @@ class Spawner {
       queue_.pop_front();
       lock.unlock();
       try {
-        job->pid = spawn(*job->spec);
+        job->pid = spawn(*job->spec, netns_to_enter(job->netns_fd));
       } catch (...) {
         job->error = std::current_exception();
       }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "kgate/http.hpp"
+
 namespace kgate {
 
 WaitResult wait_until(const std::function<bool(std::string* why)>& cond,
@@ -19,9 +21,8 @@ WaitResult wait_until(const std::function<bool(std::string* why)>& cond,
     try {
       ok = cond(&why);
     } catch (const std::exception& e) {
+      // Only failures: anything else (a check being stopped with an outcome) goes through.
       why = e.what();
-    } catch (...) {
-      why = "unknown exception";
     }
     auto now = Clock::now();
     result.waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
@@ -32,6 +33,10 @@ WaitResult wait_until(const std::function<bool(std::string* why)>& cond,
     }
     result.last_error = std::move(why);
     if (now >= deadline) return result;
+    if (http::interrupt_requested()) {  // Ctrl-C, or a check past its timeout: give up now
+      result.last_error = "interrupted (" + result.last_error + ")";
+      return result;
+    }
     // Sleep to the next attempt, but never past the deadline: the last attempt is at it.
     std::this_thread::sleep_for(std::min<Clock::duration>(interval, deadline - now));
   }

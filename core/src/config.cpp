@@ -14,6 +14,7 @@
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
+#include "kgate/registry.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate {
@@ -253,8 +254,6 @@ class Reader {
   std::vector<std::string> known_;
 };
 
-const std::vector<std::string> kSuites{"smoke", "security", "resilience", "load"};
-
 void read_target(Reader r, TargetConfig& t) {
   r.url("backend", t.backend);
   r.url("frontend", t.frontend);
@@ -356,8 +355,7 @@ void read_auth(Reader r, AuthConfig& a) {
     r.fail(mode_node ? mode_node : r.node(), "key 'auth.mode': mode 'tokens' needs auth.tokens");
 }
 
-void read_load(Reader s, LoadConfig& l) {
-  s.boolean("enabled", l.enabled);
+void read_load(Reader& s, LoadConfig& l) {
   s.one_of("base", l.base, {"backend", "frontend", "ingress"});
   s.path("path", l.path);
   s.one_of("method", l.method, {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"});
@@ -416,13 +414,19 @@ void read_load(Reader s, LoadConfig& l) {
   } else {
     s.string_list("thresholds", l.thresholds);
   }
-  s.finish();
+}
+
+// Every suite section takes check_timeout: its checks' timeout (else run.check_timeout).
+void read_check_timeout(Reader& s, const std::string& suite, Config& c) {
+  Millis t{0};
+  s.duration("check_timeout", t);  // stays 0 when absent: a set value must be positive
+  if (t.count() > 0) c.suite_check_timeouts[suite] = t;
 }
 
 void read_suites(Reader r, Config& c) {
   {
     Reader s = r.child("smoke");
-    s.boolean("enabled", c.smoke.enabled);
+    read_check_timeout(s, "smoke", c);
     s.duration("latency_budget", c.smoke.latency_budget);
     s.boolean("chat", c.smoke.chat);
     s.str("chat_message", c.smoke.chat_message);
@@ -430,7 +434,7 @@ void read_suites(Reader r, Config& c) {
   }
   {
     Reader s = r.child("security");
-    s.boolean("enabled", c.security.enabled);
+    read_check_timeout(s, "security", c);
     s.one_of("fail_on", c.security.fail_on, severities());
     s.boolean("chat", c.security.chat);
     s.number("max_rps", c.security.max_rps, 0, 10000);
@@ -439,10 +443,10 @@ void read_suites(Reader r, Config& c) {
     c.security.large_body_bytes = static_cast<std::size_t>(mib) << 20;
     s.finish();
   }
-  read_load(r.child("load"), c.load);
-  for (auto [name, toggle] : {std::pair{"resilience", &c.resilience}}) {
-    Reader s = r.child(name);
-    s.boolean("enabled", toggle->enabled);
+  {
+    Reader s = r.child("load");
+    read_check_timeout(s, "load", c);
+    read_load(s, c.load);
     s.finish();
   }
   r.finish();
@@ -493,9 +497,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     Reader run = r.child("run");
     run.string_list("suites", c.suites);
     run.boolean("fail_on_skip", c.fail_on_skip);
+    run.duration("check_timeout", c.check_timeout);
+    // The registry is the one list of suites (it is empty only in tests that link no suite).
+    const std::vector<std::string> known = suite_names();
     for (auto& s : c.suites) {
-      if (std::find(kSuites.begin(), kSuites.end(), s) == kSuites.end()) {
-        std::string hint = suggest(s, kSuites);
+      if (!known.empty() && std::find(known.begin(), known.end(), s) == known.end()) {
+        std::string hint = suggest(s, known);
         run.fail(sel["suites"], "key 'run.suites': unknown suite '" + s + "'" +
                                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
       }

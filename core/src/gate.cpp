@@ -8,61 +8,55 @@
 
 namespace kgate {
 
-void decide(RunResult& run, bool fail_on_skip) {
-  // A gate that must not pass on what it could not check (a missing secret, a rate limit)
-  // turns each skip into a failure that keeps the reason; an interrupted run stays ABORTED.
-  if (fail_on_skip && !run.aborted) {
-    for (auto& c : run.checks) {
-      if (c.status != CheckStatus::Skipped) continue;
-      c.status = CheckStatus::Failed;
-      c.message = "not checked (run.fail_on_skip is set): " + c.message;
-    }
-  }
-  bool failed = run.count(CheckStatus::Failed) > 0;
-  if (run.aborted) {
-    run.verdict = "ABORTED";
-    run.exit_code = kExitInterrupted;
-  } else if (failed) {
-    run.verdict = "FAIL";
-    run.exit_code = kExitGateFailed;
-  } else {
-    run.verdict = "PASS";
-    run.exit_code = kExitPass;
-  }
+void decide(RunResult& run) {
+  run.verdict = verdict_for(run);
+  run.exit_code = run.verdict == "ABORTED" ? kExitInterrupted
+                  : run.verdict == "FAIL"  ? kExitGateFailed
+                                           : kExitPass;
 }
 
 void print_summary(const RunResult& run, std::ostream& out, bool color) {
   struct Row {
-    int passed = 0, failed = 0, skipped = 0, warnings = 0;
+    int counts[6] = {0, 0, 0, 0, 0, 0};  // by CheckStatus
     double seconds = 0;
   };
   std::map<std::string, Row> rows;
+  std::vector<std::string> order;
   for (const auto& c : run.checks) {
+    if (!rows.count(c.suite)) order.push_back(c.suite);
     auto& r = rows[c.suite];
     r.seconds += c.seconds;
-    if (c.status == CheckStatus::Passed)
-      ++r.passed;
-    else if (c.status == CheckStatus::Failed)
-      ++r.failed;
-    else if (c.status == CheckStatus::Warning)
-      ++r.warnings;
-    else
-      ++r.skipped;
+    ++r.counts[static_cast<int>(c.status)];
   }
+  const auto n = [](const Row& r, CheckStatus s) { return r.counts[static_cast<int>(s)]; };
   out << "\n"
-      << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed", "failed",
-                     "warned", "skipped", "time");
-  out << std::string(54, '-') << "\n";
-  for (const auto& [suite, r] : rows)
-    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite, r.passed, r.failed,
-                       r.warnings, r.skipped, r.seconds);
-  out << std::string(54, '-') << "\n";
+      << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}\n", "suite", "passed",
+                     "failed", "errors", "warned", "inconc", "skipped", "time");
+  out << std::string(70, '-') << "\n";
+  for (const auto& suite : order) {
+    const Row& r = rows[suite];
+    out << fmt::format("{:<12} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8.1f}s\n", suite,
+                       n(r, CheckStatus::Passed), n(r, CheckStatus::Failed),
+                       n(r, CheckStatus::Error), n(r, CheckStatus::Warning),
+                       n(r, CheckStatus::Inconclusive), n(r, CheckStatus::Skipped), r.seconds);
+  }
+  out << std::string(70, '-') << "\n";
   for (const auto& c : run.checks) {
-    if (c.status != CheckStatus::Failed && c.status != CheckStatus::Warning) continue;
-    out << (c.status == CheckStatus::Failed ? "FAILED " : "WARNING ") << c.classname << "."
-        << c.name << (c.severity.empty() ? "" : " [" + c.severity + "]") << ": "
+    const char* word = c.status == CheckStatus::Failed    ? "FAILED "
+                       : c.status == CheckStatus::Error   ? "ERROR "
+                       : c.status == CheckStatus::Warning ? "WARNING "
+                                                          : nullptr;
+    if (!word) continue;
+    out << word << c.id << (c.severity.empty() ? "" : " [" + c.severity + "]") << ": "
         << redact(c.message) << "\n";
   }
+  const int total = static_cast<int>(run.checks.size());
+  const int unverified = run.not_verified();
+  if (total > 0 && 2 * unverified >= total && run.verdict == "PASS")
+    out << "NOTE: only " << (total - unverified) << " of " << total
+        << " checks gave an answer; the rest were skipped or inconclusive\n";
+  if (run.fail_on_skip && unverified > 0)
+    out << unverified << " check(s) skipped or inconclusive: they fail the gate (fail_on_skip)\n";
   const char* on = "";
   const char* off = "";
   if (color) {

@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "kgate/check.hpp"
-#include "kgate/context.hpp"
+#include "kgate/check_context.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/identity.hpp"
@@ -37,9 +37,9 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("-m,--method", a.method, "HTTP method")->capture_default_str();
   c->add_option("-H,--header", a.headers, "request header 'Name: value' (repeatable)");
   c->add_option("--body", a.body, "request body");
-  c->add_option("-c,--connections", a.connections, "open model: cap on open connections")
+  c->add_option("--connections", a.connections, "open model: cap on open connections")
       ->capture_default_str();
-  c->add_option("-t,--threads", a.threads, "I/O threads (default: one per core)");
+  c->add_option("--threads", a.threads, "I/O threads (default: one per core)");
   c->add_option("--timeout", a.timeout, "request timeout")->capture_default_str();
   c->add_option("--connect-timeout", a.connect_timeout, "connect + TLS handshake timeout")
       ->capture_default_str();
@@ -125,9 +125,11 @@ load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
     cfg.target.backend.pop_back();
   cfg.target.insecure = a.insecure;
   cfg.target.ca_file = a.ca_file;
-  RunContext c(cfg);
+  RunContext run(cfg);
+  CheckContext c(run, nullptr);  // not a check: the context for its sends and cleanups
   std::vector<Identity> ids;
-  for (int i = 0; i < a.identities; ++i) ids.push_back(c.identity("load-" + std::to_string(i + 1)));
+  for (int i = 0; i < a.identities; ++i)
+    ids.push_back(run.identity("load-" + std::to_string(i + 1)));
   load::TodoMix mix(todo_mix_options(cfg.profile, cfg.target.backend, ids));
   auto result = load::run_load(executor, mix, origin, options, stop, progress);
   std::size_t left = 0;
@@ -255,7 +257,7 @@ int cmd_load(const LoadArgs& a) {
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {
       std::cerr << "kgate load: " << e.what() << std::endl;
-      return 4;
+      return kExitReportsFailed;
     }
   }
   std::cout << std::flush;

@@ -1,4 +1,4 @@
-// kgate: one binary, four suites, one verdict. See README.md and docs/.
+// kgate: one binary, its suites, one verdict. See README.md and docs/.
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -11,6 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "kgate/check.hpp"
 #include "kgate/cluster_command.hpp"
@@ -20,25 +25,17 @@
 #include "kgate/http.hpp"
 #include "kgate/load_command.hpp"
 #include "kgate/redact.hpp"
+#include "kgate/registry.hpp"
 #include "kgate/reports.hpp"
 #include "kgate/runner.hpp"
 #include "kgate/url.hpp"
-#include "kgate/wait.hpp"
-
-#include <fmt/ranges.h>
 
 namespace kgate {
 namespace {
 
-constexpr int kExitReportsFailed = 4;
-
 void on_signal(int) {
   // A second Ctrl-C means "now": leave without reports.
   if (note_interrupt() >= 1) ::_exit(kExitInterrupted);
-}
-
-bool interrupt_check() {
-  return interrupted();
 }
 
 // Every log line passes through redact() before it reaches stderr.
@@ -74,6 +71,18 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+std::string joined(const std::vector<std::string>& v, const char* sep = ", ") {
+  return fmt::format("{}", fmt::join(v, sep));
+}
+
+// "a, b and c"
+std::string words(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + v[i];
+  return out;
+}
+
 std::string now_iso() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -81,38 +90,127 @@ std::string now_iso() {
   return buf;
 }
 
+struct SelectArgs {
+  std::string suites, tags, severity;
+  std::vector<std::string> filters;
+};
+
 struct RunArgs {
-  std::string config_path, target, frontend, ingress, suites, tags, filter;
+  std::string config_path, target, frontend, ingress;
+  SelectArgs select;
   std::string junit, html, json, report_dir;
   bool insecure = false, verbose = false, fail_on_skip = false;
 };
 
-// Is the target answering at all? Bounded by target.reachable_within. "" when it is.
+void add_select_options(CLI::App* c, SelectArgs& a) {
+  c->add_option("-s,--suites", a.suites, "comma-separated suites: " + joined(suite_names(), ","));
+  c->add_option("--tags", a.tags, "comma-separated tags (groups such as health, auth)");
+  c->add_option("--filter", a.filters,
+                "glob over check ids as `kgate list` prints them, e.g. 'smoke.Chat.*' "
+                "(repeatable; narrows --suites and --tags)");
+  c->add_option("--severity", a.severity,
+                "only checks of at least this severity: info, low, medium, high, critical");
+}
+
+// The selection from the command line over the config's defaults. Unknown suites and
+// severities are usage errors.
+Selection selection_from(const SelectArgs& a, const Config& cfg) {
+  Selection sel;
+  sel.suites_named = !a.suites.empty();
+  sel.suites = a.suites.empty() ? cfg.suites : split_list(a.suites);
+  const auto known = suite_names();
+  for (const auto& s : sel.suites) {
+    if (std::find(known.begin(), known.end(), s) == known.end()) {
+      std::string hint = suggest(s, known);
+      throw ConfigError("--suites: unknown suite '" + s + "' (suites: " + joined(known) + ")" +
+                        (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    }
+  }
+  sel.tags = split_list(a.tags);
+  for (const auto& f : a.filters)
+    for (const auto& part : split_list(f)) sel.filters.push_back(part);
+  if (!a.severity.empty()) {
+    sel.min_severity = parse_severity(a.severity);
+    if (!sel.min_severity)
+      throw ConfigError("--severity: '" + a.severity +
+                        "' is not one of info, low, medium, high, critical");
+  }
+  return sel;
+}
+
+// Does the target answer at all? One deadline, target.reachable_within, for every URL together:
+// no attempt outlives it. "" when everything answered.
 std::string preflight(const Config& cfg) {
-  http::ClientOptions o;
-  o.connect_timeout = std::min(cfg.target.connect_timeout, cfg.target.reachable_within);
-  o.request_timeout = std::min(cfg.target.request_timeout, cfg.target.reachable_within);
-  o.verify_tls = !cfg.target.insecure;
-  o.ca_file = cfg.target.ca_file;
-  http::Client client(o);
-  std::vector<std::string> urls{cfg.target.backend + cfg.profile.health_path};
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + cfg.target.reachable_within;
+  std::vector<std::string> urls{join_url(cfg.target.backend, cfg.profile.health_path)};
   if (!cfg.target.frontend.empty())
-    urls.push_back(cfg.target.frontend + cfg.profile.frontend_health_path);
+    urls.push_back(join_url(cfg.target.frontend, cfg.profile.frontend_health_path));
   if (!cfg.target.ingress.empty())
-    urls.push_back(cfg.target.ingress + cfg.profile.frontend_page_path);
+    urls.push_back(join_url(cfg.target.ingress, cfg.profile.frontend_page_path));
   for (const auto& url : urls) {
-    auto w = wait_until(
-        [&](std::string*) {
-          if (interrupt_check()) return true;
-          client.send({"GET", url, {}, {}});  // any HTTP answer means reachable
-          return true;
-        },
-        cfg.target.reachable_within, std::chrono::milliseconds(250));
-    if (!w.ok)
-      return url + " is not reachable within " +
-             std::to_string(cfg.target.reachable_within.count()) + " ms: " + w.last_error;
+    std::string last_error = "no attempt was made";
+    for (;;) {
+      if (interrupted()) return "";
+      const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+      // An attempt with almost no time left could only time out: keep the real reason instead.
+      if (left < Millis(50))
+        return url + " is not reachable within " +
+               std::to_string(cfg.target.reachable_within.count()) + " ms: " + last_error;
+      http::ClientOptions o;
+      o.connect_timeout = std::min(cfg.target.connect_timeout, left);
+      o.request_timeout = std::min(cfg.target.request_timeout, left);
+      o.verify_tls = !cfg.target.insecure;
+      o.ca_file = cfg.target.ca_file;
+      try {
+        http::Client(o).send({"GET", url, {}, {}});  // any HTTP answer means reachable
+        break;
+      } catch (const http::TransportError& e) {
+        last_error = e.what();
+      }
+      std::this_thread::sleep_for(std::min(
+          Millis(250), std::chrono::duration_cast<Millis>(deadline - Clock::now()) - Millis(50)));
+    }
   }
   return "";
+}
+
+// Test identities are the base of most checks: when kgate cannot get them, the run could not
+// test, and that is a failure, never a row of quiet skips.
+std::optional<CheckResult> identity_preflight(RunContext& run,
+                                              const std::vector<const CheckDef*>& selected) {
+  bool one = false, two = false;
+  for (const auto* c : selected) {
+    one = one || (c->info.needs & (kNeedsIdentity | kNeedsTwoIdentities));
+    two = two || (c->info.needs & kNeedsTwoIdentities);
+  }
+  if (!one) return std::nullopt;
+  CheckContext cc(run, nullptr);
+  CheckResult r;
+  const double started = run.now();
+  std::vector<std::string> failures;
+  for (const char* label : {"alice", "bob"}) {
+    if (std::string(label) == "bob" && !two) continue;
+    try {
+      run.identity(label);
+    } catch (const IdentityUnavailable& e) {
+      failures.push_back(std::string("identity '") + label + "': " + e.what());
+    }
+  }
+  r = cc.take_result();
+  r.id = "preflight.Auth.Identities";
+  r.suite = "preflight";
+  r.classname = "preflight.Auth";
+  r.name = "Identities";
+  r.title =
+      "kgate obtains the test identities the selected checks need (" + run.describe_auth() + ")";
+  r.started_s = started;
+  r.seconds = run.now() - started;
+  if (failures.empty()) return std::nullopt;  // a passing preflight is not worth a row
+  r.status = CheckStatus::Failed;
+  r.message = "kgate could not obtain test identities, so it could not test: " + failures[0];
+  for (const auto& f : failures) r.detail += f + "\n";
+  return r;
 }
 
 void write_reports(const RunResult& run, const ReportsConfig& paths) {
@@ -122,7 +220,7 @@ void write_reports(const RunResult& run, const ReportsConfig& paths) {
   std::cout << "reports: " << paths.junit << ", " << paths.html << ", " << paths.json << std::endl;
 }
 
-int cmd_run(const RunArgs& a) {
+Config load_run_config(const RunArgs& a) {
   Config cfg;
   if (!a.config_path.empty()) cfg = load_config(a.config_path);
   auto set_url = [](const std::string& flag, const std::string& value, std::string& out) {
@@ -139,6 +237,7 @@ int cmd_run(const RunArgs& a) {
   set_url("frontend", a.frontend, cfg.target.frontend);
   set_url("ingress", a.ingress, cfg.target.ingress);
   if (a.insecure) cfg.target.insecure = true;
+  if (a.fail_on_skip) cfg.fail_on_skip = true;
   if (!a.report_dir.empty()) {
     cfg.reports.junit = a.report_dir + "/junit.xml";
     cfg.reports.html = a.report_dir + "/report.html";
@@ -147,24 +246,26 @@ int cmd_run(const RunArgs& a) {
   if (!a.junit.empty()) cfg.reports.junit = a.junit;
   if (!a.html.empty()) cfg.reports.html = a.html;
   if (!a.json.empty()) cfg.reports.json = a.json;
-  RunOptions options;
-  options.suites = a.suites.empty() ? cfg.suites : split_list(a.suites);
-  for (const auto& s : options.suites) {
-    static const std::vector<std::string> known{"smoke", "security", "resilience", "load"};
-    if (std::find(known.begin(), known.end(), s) == known.end()) {
-      std::string hint = suggest(s, known);
-      throw ConfigError("--suites: unknown suite '" + s + "'" +
-                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
+  return cfg;
+}
+
+int cmd_run(const RunArgs& a) {
+  Config cfg = load_run_config(a);
+  register_dynamic_checks(cfg);
+  const Selection sel = selection_from(a.select, cfg);
+  const auto selected = select(sel);
+  if (selected.empty()) {
+    std::cerr << "kgate: no check matched the selection (" << sel.describe()
+              << "); `kgate list` shows what exists" << std::endl;
+    return kExitUsage;
   }
-  options.tags = split_list(a.tags);
-  options.filter = a.filter;
-  options.verbose = a.verbose;
 
   RunResult run;
   run.tool_version = KGATE_VERSION;
   run.started_at = now_iso();
-  run.suites = options.suites;
+  run.suites = sel.suites;
+  run.selection = sel.describe();
+  run.fail_on_skip = cfg.fail_on_skip;
   auto t0 = std::chrono::steady_clock::now();
 
   std::unique_ptr<EmbeddedApp> embedded;
@@ -184,56 +285,117 @@ int cmd_run(const RunArgs& a) {
     cfg.security.max_rps = 0;
   }
   run.target = cfg.target.backend;
-  std::cout << "kgate " << KGATE_VERSION << ": suites "
-            << fmt::format("{}", fmt::join(options.suites, ",")) << " against "
-            << cfg.target.backend << std::endl;
+  std::cout << "kgate " << KGATE_VERSION << ": " << selected.size() << " checks (" << sel.describe()
+            << ") against " << cfg.target.backend << std::endl;
 
-  if (std::string err = preflight(cfg); !err.empty() && !interrupt_check()) {
+  auto finish = [&](int code_if_written) {
+    run.duration_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    try {
+      write_reports(run, cfg.reports);
+    } catch (const std::exception& e) {
+      std::cerr << "kgate: cannot write reports: " << e.what() << std::endl;
+      return static_cast<int>(kExitReportsFailed);
+    }
+    return code_if_written;
+  };
+
+  if (std::string err = preflight(cfg); !err.empty() && !interrupted()) {
     CheckResult pre;
+    pre.id = "preflight.Target.Reachable";
     pre.suite = "preflight";
     pre.classname = "preflight.Target";
     pre.name = "Reachable";
     pre.title = "The target answers HTTP";
-    pre.status = CheckStatus::Failed;
+    pre.status = CheckStatus::Error;
     pre.message = err;
     run.checks.push_back(pre);
     run.verdict = "ERROR";
     run.exit_code = kExitUnreachable;
-    run.duration_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cerr << "kgate: target unreachable: " << redact(err) << std::endl;
-    try {
-      write_reports(run, cfg.reports);
-    } catch (const std::exception& e) {
-      std::cerr << "kgate: " << e.what() << std::endl;
-    }
-    return kExitUnreachable;
+    return finish(kExitUnreachable);
   }
 
   {
-    RunContext c(cfg, secret);
-    std::cout << "auth: " << c.describe_auth() << std::endl;
-    run.checks = run_checks(c, options);
+    RunContext context(cfg, secret);
+    std::cout << "auth: " << context.describe_auth() << std::endl;
+    if (auto pre = identity_preflight(context, selected)) {
+      std::cout << "  FAIL  " << pre->id << "\n        " << redact(pre->message) << std::endl;
+      run.checks.push_back(std::move(*pre));
+    }
+    RunOptions options;
+    options.verbose = a.verbose;
+    options.live_line = ::isatty(STDOUT_FILENO);
+    options.suites_named = sel.suites_named;
+    ChecksRun done = run_checks(context, selected, options);
+    for (auto& c : done.checks) run.checks.push_back(std::move(c));
+    run.suite_results = std::move(done.suites);
+    run.started_epoch_ms = context.started_epoch_ms();
   }
   if (embedded) embedded->stop();
-  run.aborted = interrupt_check();
+  run.aborted = interrupted();
   if (run.aborted) run.abort_reason = "interrupted by signal; results are partial";
-  run.duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  decide(run, cfg.fail_on_skip || a.fail_on_skip);
-  if (run.checks.empty() && !run.aborted) {
-    std::cerr << "kgate: no check matched the selection (suites/tags/filter)" << std::endl;
-    run.verdict = "ERROR";
-    run.exit_code = kExitUsage;
-  }
+  decide(run);
   print_summary(run, std::cout, ::isatty(STDOUT_FILENO));
-  try {
-    write_reports(run, cfg.reports);
-  } catch (const std::exception& e) {
-    std::cerr << "kgate: cannot write reports: " << e.what() << std::endl;
-    return kExitReportsFailed;
+  return finish(run.exit_code);
+}
+
+struct ListArgs {
+  std::string config_path;
+  SelectArgs select;
+  bool json = false;
+};
+
+// The registry as a table or JSON; nothing runs and nothing is contacted.
+int cmd_list(const ListArgs& a) {
+  Config cfg;
+  if (!a.config_path.empty()) cfg = load_config(a.config_path);
+  register_dynamic_checks(cfg);
+  const bool selecting = !a.select.suites.empty() || !a.select.tags.empty() ||
+                         !a.select.filters.empty() || !a.select.severity.empty();
+  std::vector<const CheckDef*> shown;
+  if (selecting) {
+    SelectArgs all = a.select;
+    if (all.suites.empty()) all.suites = joined(suite_names(), ",");
+    shown = select(selection_from(all, cfg));
+  } else {
+    shown = checks();
   }
-  return run.exit_code;
+  if (a.json) {
+    nlohmann::ordered_json suites = nlohmann::ordered_json::array();
+    for (const auto& s : kgate::suites())
+      suites.push_back({{"name", s.name}, {"title", s.title}, {"description", s.description}});
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto* c : shown)
+      list.push_back({{"id", c->id},
+                      {"suite", c->suite},
+                      {"group", c->group},
+                      {"name", c->name},
+                      {"title", c->info.title},
+                      {"severity", to_string(c->info.severity)},
+                      {"reference", c->info.reference},
+                      {"tags", c->tags},
+                      {"needs", needs_text(c->info.needs)},
+                      {"depends_on", c->info.depends_on}});
+    std::cout << nlohmann::ordered_json{{"suites", suites}, {"checks", list}}.dump(2) << "\n";
+    return 0;
+  }
+  std::size_t w = 5, wr = 9, wn = 5;
+  for (const auto* c : shown) {
+    w = std::max(w, c->id.size());
+    wr = std::max(wr, c->info.reference.size());
+    wn = std::max(wn, needs_text(c->info.needs).size());
+  }
+  std::cout << fmt::format("{:<{}}  {:<8}  {:<{}}  {:<{}}  {}\n", "CHECK", w, "SEVERITY",
+                           "REFERENCE", wr, "NEEDS", wn, "TITLE");
+  for (const auto* c : shown)
+    std::cout << fmt::format("{:<{}}  {:<8}  {:<{}}  {:<{}}  {}\n", c->id, w,
+                             to_string(c->info.severity), c->info.reference, wr,
+                             needs_text(c->info.needs), wn, c->info.title);
+  std::cout << shown.size() << " checks";
+  if (!selecting) std::cout << " in " << kgate::suites().size() << " suites";
+  std::cout << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -241,11 +403,15 @@ int cmd_run(const RunArgs& a) {
 
 int main(int argc, char** argv) {
   using namespace kgate;
-  CLI::App app{
-      "kgate " KGATE_VERSION
-      ": a release gate for a todo app on Kubernetes.\n"
-      "Runs smoke, security, resilience and load suites against the app and gives one verdict.",
-      "kgate"};
+  if (std::string problems = registry_problems(); !problems.empty()) {
+    std::cerr << "kgate: internal error in the check registry:\n" << problems;
+    return 70;
+  }
+  CLI::App app{"kgate " KGATE_VERSION
+               ": a release gate for a todo app on Kubernetes.\n"
+               "Runs the " +
+                   words(suite_names()) + " suites against the app and gives one verdict.",
+               "kgate"};
   app.set_version_flag("--version", KGATE_VERSION);
   app.require_subcommand(1);
   app.footer(
@@ -254,6 +420,7 @@ int main(int argc, char** argv) {
       "  kgate run --target http://localhost:7860    # a running backend; secret from "
       "$BETTER_AUTH_SECRET\n"
       "  kgate run --config kgate.yaml --suites smoke --report-dir out\n"
+      "  kgate list --suites security --severity high\n"
       "  kgate validate --config kgate.yaml\n"
       "  kgate init > kgate.yaml\n"
       "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
@@ -268,31 +435,44 @@ int main(int argc, char** argv) {
   run->add_option("-t,--target", ra.target, "backend base URL (overrides target.backend)");
   run->add_option("--frontend", ra.frontend, "frontend base URL (overrides target.frontend)");
   run->add_option("--ingress", ra.ingress, "ingress base URL (overrides target.ingress)");
-  run->add_option("-s,--suites", ra.suites,
-                  "comma-separated suites: smoke,security,resilience,load");
-  run->add_option("--tags", ra.tags, "comma-separated groups within the suites, e.g. health,tasks");
-  run->add_option("--filter", ra.filter, "GoogleTest filter on check names, e.g. 'SmokeTasks.*'");
+  add_select_options(run, ra.select);
   run->add_option("--junit", ra.junit, "JUnit XML path");
   run->add_option("--html", ra.html, "HTML report path");
   run->add_option("--json", ra.json, "JSON results path");
   run->add_option("--report-dir", ra.report_dir, "write junit.xml, report.html, results.json here");
   run->add_flag("--fail-on-skip", ra.fail_on_skip,
-                "a skipped check fails the gate (run.fail_on_skip)");
+                "skipped and inconclusive checks fail the gate (run.fail_on_skip)");
   run->add_flag("-k,--insecure", ra.insecure, "skip TLS certificate verification");
-  run->add_flag("-v,--verbose", ra.verbose, "print failure details and debug logs");
+  run->add_flag("-v,--verbose", ra.verbose, "print every finding with its source, debug logs");
+  run->footer(
+      "Examples:\n"
+      "  kgate run --target http://localhost:7860 --frontend http://localhost:3000\n"
+      "  kgate run --config kgate.yaml --suites security --severity high --report-dir out\n"
+      "  kgate run --config kgate.yaml --filter 'smoke.Tasks.*' --filter 'smoke.Chat.*'");
 
   std::string validate_path;
   auto* validate =
       app.add_subcommand("validate", "Check a configuration file without touching a target");
   validate->add_option("-c,--config,config", validate_path, "the file")->required();
+  validate->footer("Example:\n  kgate validate --config kgate.yaml");
 
   std::string init_out;
   bool init_force = false;
   auto* init = app.add_subcommand("init", "Write a commented starter kgate.yaml");
   init->add_option("-o,--output", init_out, "file to write (default: standard output)");
   init->add_flag("-f,--force", init_force, "overwrite an existing file");
+  init->footer("Examples:\n  kgate init > kgate.yaml\n  kgate init -o kgate.yaml --force");
 
-  auto* list = app.add_subcommand("list", "List the checks compiled into kgate");
+  ListArgs la_list;
+  auto* list = app.add_subcommand(
+      "list", "List the checks with their metadata (runs nothing, contacts nothing)");
+  list->add_option("-c,--config", la_list.config_path,
+                   "include the checks this config adds (one per load threshold)");
+  add_select_options(list, la_list.select);
+  list->add_flag("--json", la_list.json, "as JSON: suites and checks with their metadata");
+  list->footer(
+      "Examples:\n  kgate list\n  kgate list --suites security --severity critical\n"
+      "  kgate list --json --config kgate.yaml");
 
   LoadArgs la;
   auto* load = add_load_command(app, la);
@@ -307,7 +487,7 @@ int main(int argc, char** argv) {
   }
 
   setup_logging(ra.verbose);
-  http::set_interrupt_check(&interrupt_check);
+  http::set_interrupt_check(&stop_requested_anywhere);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -316,11 +496,11 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ra);
     if (*load) return cmd_load(la);
     if (*cluster_info) return cmd_cluster_info(ca);
+    if (*list) return cmd_list(la_list);
     if (*validate) {
       Config c = load_config(validate_path);
-      std::cout << validate_path << ": valid (suites "
-                << fmt::format("{}", fmt::join(c.suites, ",")) << ", auth " << c.auth.mode << ")"
-                << std::endl;
+      std::cout << validate_path << ": valid (suites " << joined(c.suites, ",") << ", auth "
+                << c.auth.mode << ")" << std::endl;
       return 0;
     }
     if (*init) {
@@ -334,10 +514,6 @@ int main(int argc, char** argv) {
       }
       reports::write_file_atomically(init_out, starter_config());
       std::cout << "wrote " << init_out << std::endl;
-      return 0;
-    }
-    if (*list) {
-      for (const auto& name : list_checks()) std::cout << name << "\n";
       return 0;
     }
   } catch (const ConfigError& e) {

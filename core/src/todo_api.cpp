@@ -2,6 +2,7 @@
 
 #include <regex>
 #include <set>
+#include <stdexcept>
 
 #include "kgate/identity.hpp"
 #include "kgate/load/todo_mix.hpp"
@@ -11,7 +12,7 @@ namespace kgate {
 
 using nlohmann::json;
 
-TodoApi::TodoApi(RunContext& c, std::string base_url, Identity who)
+TodoApi::TodoApi(CheckContext& c, std::string base_url, Identity who)
     : c_(c), base_(std::move(base_url)), who_(std::move(who)) {}
 
 std::string TodoApi::expand(const std::string& pattern, const std::string& id) const {
@@ -47,7 +48,8 @@ http::Response TodoApi::create(const json& task) {
   auto r = c_.send("POST", tasks_url(), who_.token, task.dump());
   if (status_in(r.status, profile().create_status)) {
     if (auto doc = parse_json(r.body))
-      if (auto id = task_id_of(*doc, profile())) delete_after_check(*id);
+      if (auto id = task_id_of(*doc, profile()))
+        delete_after_check(*id, task.is_object() ? task.value("title", "") : "");
   }
   return r;
 }
@@ -68,13 +70,20 @@ http::Response TodoApi::chat(const json& message) {
   return c_.send("POST", chat_url(), who_.token, message.dump());
 }
 
-void TodoApi::delete_after_check(const std::string& id) {
-  // Deleting an already deleted task answers 404: harmless, so no bookkeeping of removals.
+void TodoApi::delete_after_check(const std::string& id, const std::string& title) {
+  // Deleting an already deleted task answers 404: harmless, so no bookkeeping of removals. Any
+  // other refusal leaves kgate's data in the app: the cleanup fails and the check says so.
   std::string url = task_url(id);
   std::string token = who_.token;
-  RunContext* c = &c_;
-  c_.defer("delete task " + id + " of " + who_.label,
-           [c, url, token] { c->send("DELETE", url, token); });
+  std::vector<int> ok = profile().delete_status;
+  ok.push_back(404);
+  CheckContext* c = &c_;
+  c_.defer("task " + id + (title.empty() ? "" : " '" + title + "'") + " of " + who_.label,
+           [c, url, token, ok] {
+             auto r = c->send("DELETE", url, token);
+             if (!status_in(r.status, ok))
+               throw std::runtime_error("DELETE " + url + " answered " + std::to_string(r.status));
+           });
 }
 
 std::optional<json> parse_json(const std::string& body) {
@@ -137,7 +146,7 @@ load::TodoMixOptions todo_mix_options(const ProfileConfig& p, const std::string&
   return m;
 }
 
-std::vector<std::size_t> clean_up_todo_mix(RunContext& c, const std::string& base_url,
+std::vector<std::size_t> clean_up_todo_mix(CheckContext& c, const std::string& base_url,
                                            const std::vector<Identity>& identities,
                                            const load::TodoMix& mix) {
   const auto& p = c.config().profile;

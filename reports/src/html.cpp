@@ -1,11 +1,13 @@
 // The HTML report: one self-contained file for release managers. Inline CSS and inline SVG
 // only, no script, and a Content-Security-Policy that forbids every network load.
-// Order: verdict banner, per-suite summary, failed checks, skipped checks, passed (collapsed).
+// Order: verdict banner, per-suite summary, failed and errored checks, measurements (charts with
+// their timelines, thresholds), warnings, inconclusive, skipped, passed (collapsed).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,7 +92,6 @@ table{border-collapse:collapse;width:100%}
 .sev-medium{background:#fb8f44;border-color:#fb8f44;color:#3d1300}
 .sev-low{background:#fff8c5;border-color:#d4a72c;color:#4d2d00}
 .sev-info{background:#ddf4ff;border-color:#54aeff;color:#0a3069}
-.owasp{background:#ddf4ff;border-color:#54aeff;color:#0a3069}
 .time{color:var(--muted);font-size:.85rem;white-space:nowrap;margin-left:auto}
 .check-id{color:var(--muted);font-size:.85rem;margin:4px 0 0;overflow-wrap:anywhere}
 .suite-tag{display:inline-block;background:var(--soft);border:1px solid var(--line);border-radius:5px;padding:0 6px;margin-right:6px;font-weight:600;color:var(--ink)}
@@ -100,10 +101,10 @@ table{border-collapse:collapse;width:100%}
 .c-warning .message{color:#762c00}
 pre{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;max-height:26em;overflow:auto}
 pre.detail{background:#fff5f5;border-color:#ffcecb}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:12px;margin:12px 0 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px;margin:12px 0 0}
 .chart{margin:0;background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:8px 10px}
-.chart figcaption{font-weight:700;font-size:.85rem;margin-bottom:4px}.chart .unit{color:var(--muted);font-weight:400}
-.legend{font-size:.78rem;color:var(--muted)}.legend span{margin-right:12px;white-space:nowrap}
+.chart figcaption{font-weight:700;font-size:.95rem;margin-bottom:4px}.chart .unit{color:var(--muted);font-weight:400}
+.legend{font-size:.85rem;color:var(--muted)}.legend span{margin-right:12px;white-space:nowrap}
 .legend i{display:inline-block;width:10px;height:3px;margin-right:4px;vertical-align:middle}
 h4{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:14px 0 6px}
 .props{font-size:.9rem;border:1px solid var(--line);border-radius:8px;overflow:hidden}
@@ -130,6 +131,22 @@ details.passed[open]>summary{margin-bottom:12px}
 .trunc{color:var(--muted);font-style:italic}
 .empty{color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:10px;padding:14px 18px}
 footer{color:var(--muted);font-size:.82rem;margin:36px 0 0;border-top:1px solid var(--line);padding-top:12px}
+.c-inconclusive{border-left-color:#6e7781}.c-error{border-left-color:var(--error)}
+.st-inconclusive{background:#eaeef2;color:#424a53}.st-error{background:var(--error-bg);color:var(--error)}
+.c-inconclusive .message{color:#424a53}.c-error .message{color:#512a97}
+.d-inc{background:#6e7781}.d-err{background:var(--error)}
+.v-partial .banner{background:linear-gradient(135deg,#7d4e00,#9a6700)}
+.summary .ne{color:var(--error);font-weight:700}.summary .ni{color:#424a53;font-weight:700}
+.ref{background:#ddf4ff;border-color:#54aeff;color:#0a3069}
+.chart.wide{grid-column:1/-1}
+.chart svg text{font-family:-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+.timeline{font-size:.88rem;border:1px solid var(--line);border-radius:8px;overflow:hidden;margin:8px 0 0}
+.timeline th,.timeline td{text-align:left;padding:4px 10px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+.timeline th{background:var(--soft);font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.timeline td.t{font-family:var(--mono);white-space:nowrap;width:7em}
+.timeline td.k{font-weight:700;white-space:nowrap}
+.timeline tr:last-child td{border-bottom:0}
+.selection{margin:10px 0 0;font-size:.9rem;color:var(--muted)}
 @media (max-width:900px){.facts{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}}
 @media (max-width:700px){.banner{flex-direction:column;align-items:flex-start}.verdict{font-size:2.4rem}.summary td.bar{display:none}}
 @media print{body{background:#fff}.banner{box-shadow:none;-webkit-print-color-adjust:exact;print-color-adjust:exact}pre{max-height:none}}
@@ -144,18 +161,31 @@ struct Verdict {
 Verdict describe(const RunResult& run, const Counts& n) {
   Verdict v;
   v.word = detail::verdict_of(run);
+  const int answered = n.total - n.not_verified();
   if (v.word == "PASS") {
     v.css = "v-pass";
-    v.headline = n.skipped > 0 || n.warnings > 0
-                     ? fmt::format(
-                           "Release gate passed: {} of {} checks passed, {} with "
-                           "warnings, {} skipped",
-                           n.passed, n.total, n.warnings, n.skipped)
-                     : fmt::format("Release gate passed: all {} checks passed", n.total);
+    if (n.total > 0 && 2 * n.not_verified() >= n.total) {
+      // Most checks gave no answer: the gate passed, but nobody should read this as green.
+      v.css = "v-partial";
+      v.headline = fmt::format(
+          "Gate passed, but only {} of {} checks gave an answer ({} skipped, {} inconclusive): "
+          "this run verified little",
+          answered, n.total, n.skipped, n.inconclusive);
+    } else if (n.not_verified() > 0 || n.warnings > 0) {
+      v.headline = fmt::format(
+          "Release gate passed: {} of {} checks passed, {} with warnings, {} skipped, {} "
+          "inconclusive",
+          n.passed, n.total, n.warnings, n.skipped, n.inconclusive);
+    } else {
+      v.headline = fmt::format("Release gate passed: all {} checks passed", n.total);
+    }
   } else if (v.word == "FAIL") {
     v.css = "v-fail";
-    v.headline = fmt::format("Release gate failed: {} of {} {} failed", n.failed, n.total,
-                             n.total == 1 ? "check" : "checks");
+    v.headline = fmt::format("Release gate failed: {} of {} {} failed", n.failed + n.errors,
+                             n.total, n.total == 1 ? "check" : "checks");
+    if (n.errors > 0) v.headline += fmt::format(" ({} could not be carried out)", n.errors);
+    if (run.fail_on_skip && n.not_verified() > 0)
+      v.headline += fmt::format("; {} not verified (run.fail_on_skip)", n.not_verified());
   } else if (v.word == "ABORTED") {
     v.css = "v-aborted";
     v.headline = "Run aborted: results are partial, the release is not approved";
@@ -187,27 +217,29 @@ std::string fmt_num(double v) {
   return s;
 }
 
-// A donut of passed/failed/skipped; the circle's circumference is 100 so dash lengths are
-// percentages.
+struct Part {
+  int count;
+  const char* colour;
+};
+std::vector<Part> parts_of(const Counts& n) {
+  return {{n.passed, "#1a7f37"},   {n.failed, "#cf222e"},       {n.errors, "#8250df"},
+          {n.warnings, "#bc4c00"}, {n.inconclusive, "#6e7781"}, {n.skipped, "#d4a72c"}};
+}
+
+// A donut of the outcomes; the circle's circumference is 100 so dash lengths are percentages.
 std::string donut(const Counts& n) {
   std::string out =
       "<svg class=\"donut\" width=\"132\" height=\"132\" viewBox=\"0 0 42 42\" role=\"img\" "
       "aria-labelledby=\"donut-title\" xmlns=\"http://www.w3.org/2000/svg\">";
-  out +=
-      fmt::format("<title id=\"donut-title\">{} passed, {} failed, {} warnings, {} skipped</title>",
-                  n.passed, n.failed, n.warnings, n.skipped);
+  out += fmt::format(
+      "<title id=\"donut-title\">{} passed, {} failed, {} errors, {} warnings, {} inconclusive, "
+      "{} skipped</title>",
+      n.passed, n.failed, n.errors, n.warnings, n.inconclusive, n.skipped);
   out +=
       "<circle cx=\"21\" cy=\"21\" r=\"15.9155\" fill=\"none\" stroke=\"#e6e9ed\" "
       "stroke-width=\"5\"/>";
   double offset = 25;  // start at 12 o'clock
-  const struct {
-    int count;
-    const char* colour;
-  } parts[] = {{n.passed, "#1a7f37"},
-               {n.failed, "#cf222e"},
-               {n.warnings, "#bc4c00"},
-               {n.skipped, "#d4a72c"}};
-  for (const auto& p : parts) {
+  for (const auto& p : parts_of(n)) {
     if (p.count <= 0 || n.total <= 0) continue;
     const double pct = 100.0 * p.count / n.total;
     out += fmt::format(
@@ -230,18 +262,12 @@ std::string bar(const Counts& n) {
   constexpr double kWidth = 240;
   std::string out = fmt::format(
       "<svg width=\"100%\" height=\"12\" viewBox=\"0 0 {} 12\" preserveAspectRatio=\"none\" "
-      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\"><title>{} passed, {} failed, {} "
-      "skipped</title><rect width=\"{}\" height=\"12\" rx=\"3\" fill=\"#e6e9ed\"/>",
-      kWidth, n.passed, n.failed, n.skipped, kWidth);
+      "role=\"img\" xmlns=\"http://www.w3.org/2000/svg\"><title>{} passed, {} failed, {} errors, "
+      "{} inconclusive, {} skipped</title><rect width=\"{}\" height=\"12\" rx=\"3\" "
+      "fill=\"#e6e9ed\"/>",
+      kWidth, n.passed, n.failed, n.errors, n.inconclusive, n.skipped, kWidth);
   double x = 0;
-  const struct {
-    int count;
-    const char* colour;
-  } parts[] = {{n.passed, "#2da44e"},
-               {n.failed, "#cf222e"},
-               {n.warnings, "#bc4c00"},
-               {n.skipped, "#d4a72c"}};
-  for (const auto& p : parts) {
+  for (const auto& p : parts_of(n)) {
     if (p.count <= 0 || n.total <= 0) continue;
     const double w = kWidth * p.count / n.total;
     out += fmt::format("<rect x=\"{}\" width=\"{}\" height=\"12\" fill=\"{}\"/>", fmt_num(x),
@@ -260,29 +286,33 @@ std::string num_cell(int v, const char* cls) {
 std::string summary_table(const RunResult& run) {
   std::string out =
       "<table class=\"summary\"><thead><tr><th>Suite</th><th>Checks</th><th>Passed</th>"
-      "<th>Failed</th><th>Warnings</th><th>Skipped</th><th>Time</th><th>Result</th></tr></"
-      "thead><tbody>";
+      "<th>Failed</th><th>Errors</th><th>Warnings</th><th>Inconclusive</th><th>Skipped</th>"
+      "<th>Time</th><th>Result</th></tr></thead><tbody>";
+  const auto row = [&](const Counts& n) {
+    return num_cell(n.total, "") + num_cell(n.passed, "") + num_cell(n.failed, "nf") +
+           num_cell(n.errors, "ne") + num_cell(n.warnings, "nw") + num_cell(n.inconclusive, "ni") +
+           num_cell(n.skipped, "ns");
+  };
   for (const std::string& suite : detail::suite_order(run)) {
     const Counts n = detail::counts_for(run, &suite);
-    const char* dot = n.failed > 0     ? "d-fail"
-                      : n.warnings > 0 ? "d-warn"
-                      : n.passed > 0   ? "d-pass"
-                      : n.skipped > 0  ? "d-skip"
-                                       : "d-none";
+    const char* dot = n.failed > 0         ? "d-fail"
+                      : n.errors > 0       ? "d-err"
+                      : n.warnings > 0     ? "d-warn"
+                      : n.passed > 0       ? "d-pass"
+                      : n.inconclusive > 0 ? "d-inc"
+                      : n.skipped > 0      ? "d-skip"
+                                           : "d-none";
     out += fmt::format("<tr><td><span class=\"dot {}\"></span>{}</td>", dot,
                        suite.empty() ? std::string("(no suite)") : esc(suite));
-    out += num_cell(n.total, "") + num_cell(n.passed, "") + num_cell(n.failed, "nf") +
-           num_cell(n.warnings, "nw") + num_cell(n.skipped, "ns");
+    out += row(n);
     out +=
         fmt::format("<td>{}</td><td class=\"bar\">{}</td></tr>", detail::human_duration(n.seconds),
                     n.total > 0 ? bar(n) : "<span class=\"zero\">no checks ran</span>");
   }
   const Counts all = detail::counts_for(run, nullptr);
-  out += "</tbody><tfoot><tr><td>All suites</td>";
-  out += fmt::format(
-      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"bar\">{}</td>",
-      all.total, all.passed, all.failed, all.warnings, all.skipped,
-      detail::human_duration(all.seconds), all.total > 0 ? bar(all) : "");
+  out += "</tbody><tfoot><tr><td>All suites</td>" + row(all);
+  out += fmt::format("<td>{}</td><td class=\"bar\">{}</td>", detail::human_duration(all.seconds),
+                     all.total > 0 ? bar(all) : "");
   out += "</tr></tfoot></table>";
   return out;
 }
@@ -301,58 +331,40 @@ std::string block(std::string text, const char* cls) {
   return out;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// "latency.p95.threshold" pairs with "latency.p95" (also _threshold, .limit, _limit, .budget,
-// _budget, .max_allowed): the table then shows measured and threshold side by side.
-std::optional<std::string> threshold_base(std::string_view name) {
-  static constexpr std::string_view kSuffixes[] = {".threshold", "_threshold", ".limit",
-                                                   "_limit",     ".budget",    "_budget"};
-  for (const auto suffix : kSuffixes)
-    if (ends_with(name, suffix) && name.size() > suffix.size())
-      return std::string(name.substr(0, name.size() - suffix.size()));
-  return std::nullopt;
-}
-
-std::string properties_table(const CheckResult& c) {
-  const auto& props = c.properties;
-  if (props.empty()) return {};
-  const auto find = [&](const std::string& name) -> const Property* {
+// Measured numbers (with units), facts and threshold verdicts, each in its own table.
+std::string measurements_tables(const std::vector<Property>& props,
+                                const std::vector<Scalar>& scalars,
+                                const std::vector<ThresholdResult>& thresholds) {
+  std::string out;
+  if (!scalars.empty()) {
+    out +=
+        "<h4>Measurements</h4><table class=\"props\"><thead><tr><th>Measure</th>"
+        "<th>Value</th></tr></thead><tbody>";
+    for (const auto& m : scalars)
+      out += fmt::format("<tr><td>{}</td><td class=\"m\">{}</td></tr>", esc(m.name),
+                         esc(detail::scalar_text(m)));
+    out += "</tbody></table>";
+  }
+  if (!thresholds.empty()) {
+    out +=
+        "<h4>Thresholds</h4><table class=\"props\"><thead><tr><th>Threshold</th>"
+        "<th>Measured</th><th>Result</th></tr></thead><tbody>";
+    for (const auto& t : thresholds)
+      out += fmt::format(
+          "<tr><td><code>{}</code></td><td class=\"m\">{}</td><td><span class=\"st st-{}\">{}"
+          "</span></td></tr>",
+          esc(t.expression), esc(t.measured), t.passed ? "passed" : "failed",
+          t.passed ? "MET" : "NOT MET");
+    out += "</tbody></table>";
+  }
+  if (!props.empty()) {
+    out +=
+        "<h4>Details</h4><table class=\"props\"><thead><tr><th>Property</th><th>Value</th>"
+        "</tr></thead><tbody>";
     for (const auto& p : props)
-      if (p.name == name) return &p;
-    return nullptr;
-  };
-  // For each measured property, the index of its threshold; thresholds used in a pair are
-  // not listed on their own.
-  std::vector<const Property*> threshold_of(props.size(), nullptr);
-  std::vector<bool> paired(props.size(), false);
-  for (std::size_t i = 0; i < props.size(); ++i) {
-    const auto base = threshold_base(props[i].name);
-    if (!base) continue;
-    const Property* measured = find(*base);
-    if (!measured) continue;
-    const auto m = static_cast<std::size_t>(measured - props.data());
-    if (threshold_of[m]) continue;
-    threshold_of[m] = &props[i];
-    paired[i] = true;
+      out += fmt::format("<tr><td>{}</td><td>{}</td></tr>", esc(p.name), esc(p.value));
+    out += "</tbody></table>";
   }
-  const bool any_pair = std::any_of(paired.begin(), paired.end(), [](bool b) { return b; });
-
-  std::string out = "<h4>Measurements</h4><table class=\"props\"><thead><tr><th>Property</th>";
-  out += any_pair ? "<th>Measured</th><th>Threshold</th>" : "<th>Value</th>";
-  out += "</tr></thead><tbody>";
-  for (std::size_t i = 0; i < props.size(); ++i) {
-    if (paired[i]) continue;
-    out += fmt::format("<tr><td>{}</td><td{}>{}</td>", esc(props[i].name),
-                       threshold_of[i] ? " class=\"m\"" : "", esc(props[i].value));
-    if (any_pair)
-      out += fmt::format("<td class=\"thr\">{}</td>",
-                         threshold_of[i] ? esc(threshold_of[i]->value) : std::string());
-    out += "</tr>";
-  }
-  out += "</tbody></table>";
   return out;
 }
 
@@ -415,90 +427,193 @@ double nice_step(double max) {
 }
 
 std::string axis_number(double v) {
-  if (v >= 1000) return fmt::format("{:.0f}k", v / 1000);
+  if (std::fabs(v) >= 10000) return fmt::format("{:.0f}k", v / 1000);
   if (v == std::floor(v)) return fmt::format("{:.0f}", v);
   return fmt::format("{:.1f}", v);
 }
 
-// Lines over time or bars over labels, as inline SVG: the report stays one file.
-std::string chart_svg(const Chart& ch) {
-  static constexpr const char* kColours[] = {"#0969da", "#bc4c00", "#cf222e",
-                                             "#8250df", "#1a7f37", "#9a6700"};
-  constexpr double kW = 640, kH = 190, kLeft = 48, kRight = 10, kTop = 10, kBottom = 24;
+// "12:00:05 UTC" for a moment `t` seconds after the run started.
+std::string clock_of(double epoch_ms, double t) {
+  if (epoch_ms <= 0) return "+" + detail::short_number(t, 1) + " s";
+  const auto secs = static_cast<std::time_t>((epoch_ms / 1000.0) + t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return std::string(buf) + " UTC";
+}
+
+constexpr const char* kColours[] = {"#0969da", "#bc4c00", "#cf222e",
+                                    "#8250df", "#1a7f37", "#9a6700"};
+
+// Bars over labels, as inline SVG (the report stays one file). Font sizes are in the viewBox's
+// units: at the chart's smallest width on screen or paper labels stay at 11 px or more.
+std::string bars_svg(const Chart& ch) {
+  constexpr double kW = 420, kH = 220, kLeft = 52, kRight = 8, kTop = 10, kBottom = 28;
   const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
-  std::size_t points = 0;
+  std::size_t points = ch.labels.size();
   double max = 0;
-  for (const auto& s : ch.series) {
-    points = std::max(points, s.values.size());
+  for (const auto& s : ch.series)
     for (double v : s.values) max = std::max(max, v);
-  }
   if (points == 0) return "";
   const double step = nice_step(max);
   const double top = std::max(step, std::ceil(max / step) * step);
   std::string out = fmt::format(
-      "<figure class=\"chart\"><figcaption>{} <span class=\"unit\">({})</span></figcaption>"
-      "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" "
+      "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" font-size=\"13\" "
       "xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
-      esc(ch.title), esc(ch.unit), kW, kH, esc(ch.title));
+      kW, kH, esc(ch.title));
   for (double y = 0; y <= top + step / 2; y += step) {
     double py = kTop + plot_h - plot_h * y / top;
     out += fmt::format(
-        "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#d0d7de\" "
-        "stroke-width=\"0.6\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\" "
-        "fill=\"#59636e\">{}</text>",
-        kLeft, kW - kRight, fmt_num(py), fmt_num(py), kLeft - 4, fmt_num(py + 3), axis_number(y));
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#d0d7de\" stroke-width=\"0.6\"/>"
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#59636e\">{}</text>",
+        kLeft, kW - kRight, fmt_num(py), fmt_num(py), kLeft - 5, fmt_num(py + 4), axis_number(y));
   }
-  if (!ch.labels.empty()) {  // bars: groups per label, one bar per series
-    const double group = plot_w / static_cast<double>(points);
-    const double bar =
-        group * 0.8 / static_cast<double>(std::max<std::size_t>(1, ch.series.size()));
-    for (std::size_t i = 0; i < points; ++i) {
-      for (std::size_t s = 0; s < ch.series.size(); ++s) {
-        double v = i < ch.series[s].values.size() ? ch.series[s].values[i] : 0;
-        double h = plot_h * v / top;
-        out += fmt::format(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} {}: "
-            "{}</title></rect>",
-            fmt_num(kLeft + group * static_cast<double>(i) + group * 0.1 +
-                    bar * static_cast<double>(s)),
-            fmt_num(kTop + plot_h - h), fmt_num(bar * 0.95), fmt_num(h), kColours[s % 6],
-            esc(ch.series[s].name), esc(i < ch.labels.size() ? ch.labels[i] : ""), axis_number(v));
-      }
-      out += fmt::format(
-          "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" "
-          "fill=\"#59636e\">{}</text>",
-          fmt_num(kLeft + group * (static_cast<double>(i) + 0.5)), kH - 8,
-          esc(i < ch.labels.size() ? ch.labels[i] : ""));
-    }
-  } else {  // lines over time
-    const double span = std::max<double>(1, static_cast<double>(points - 1));
+  const double group = plot_w / static_cast<double>(points);
+  const double width =
+      group * 0.8 / static_cast<double>(std::max<std::size_t>(1, ch.series.size()));
+  for (std::size_t i = 0; i < points; ++i) {
     for (std::size_t s = 0; s < ch.series.size(); ++s) {
-      std::string path;
-      for (std::size_t i = 0; i < ch.series[s].values.size(); ++i) {
-        double px = kLeft + plot_w * static_cast<double>(i) / span;
-        double py = kTop + plot_h - plot_h * ch.series[s].values[i] / top;
-        path += fmt::format("{}{},{}", i == 0 ? "M" : " L", fmt_num(px), fmt_num(py));
-      }
-      out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"/>", path,
-                         kColours[s % 6]);
-    }
-    const double total_s = ch.interval_s * span;
-    const double xstep = nice_step(total_s);
-    for (double t = 0; t <= total_s + 1e-9; t += xstep)
+      double v = i < ch.series[s].values.size() ? ch.series[s].values[i] : 0;
+      double h = plot_h * v / top;
       out += fmt::format(
-          "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" "
-          "fill=\"#59636e\">{}s</text>",
-          fmt_num(kLeft + plot_w * t / std::max(total_s, 1e-9)), kH - 8, axis_number(t));
+          "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} {}: {} {}"
+          "</title></rect>",
+          fmt_num(kLeft + group * static_cast<double>(i) + group * 0.1 +
+                  width * static_cast<double>(s)),
+          fmt_num(kTop + plot_h - h), fmt_num(width * 0.95), fmt_num(h), kColours[s % 6],
+          esc(ch.series[s].name), esc(ch.labels[i]), detail::short_number(v), esc(ch.unit));
+    }
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#59636e\">{}</text>",
+                       fmt_num(kLeft + group * (static_cast<double>(i) + 0.5)), kH - 9,
+                       esc(ch.labels[i]));
   }
-  out += "</svg><div class=\"legend\">";
+  return out + "</svg>";
+}
+
+// Lines over time on the run's clock, with the events of the same check or suite marked on the
+// same axis (numbered; the timeline table below the chart lists them). Every point carries its
+// value as a tooltip, so a release manager reads numbers without zooming.
+std::string lines_svg(const Chart& ch, const std::vector<Event>& events, double epoch_ms) {
+  constexpr double kW = 960, kH = 300, kLeft = 64, kRight = 16, kTop = 26, kBottom = 40;
+  const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
+  double t0 = 0, t1 = 0, max = 0;
+  bool any = false;
+  for (const auto& s : ch.series)
+    for (std::size_t i = 0; i < s.values.size() && i < s.t.size(); ++i) {
+      t0 = any ? std::min(t0, s.t[i]) : s.t[i];
+      t1 = any ? std::max(t1, s.t[i]) : s.t[i];
+      max = std::max(max, s.values[i]);
+      any = true;
+    }
+  if (!any) return "";
+  if (ch.timeline)
+    for (const auto& e : events) {
+      t0 = std::min(t0, e.t);
+      t1 = std::max(t1, e.t);
+    }
+  const double span = std::max(t1 - t0, 1.0);
+  const double step = nice_step(max);
+  const double top = std::max(step, std::ceil(max / step) * step);
+  const auto x_of = [&](double t) { return kLeft + plot_w * (t - t0) / span; };
+  const auto y_of = [&](double v) { return kTop + plot_h - plot_h * v / top; };
+  std::string out = fmt::format(
+      "<svg viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" font-size=\"15\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+      kW, kH, esc(ch.title));
+  for (double y = 0; y <= top + step / 2; y += step)
+    out += fmt::format(
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#d0d7de\" stroke-width=\"0.8\"/>"
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#59636e\">{}</text>",
+        kLeft, kW - kRight, fmt_num(y_of(y)), fmt_num(y_of(y)), kLeft - 6, fmt_num(y_of(y) + 5),
+        axis_number(y));
+  const double xstep = nice_step(span);
+  for (double t = 0; t <= span + 1e-9; t += xstep)
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#59636e\">+{}s"
+        "</text>",
+        fmt_num(x_of(t0 + t)), kH - 20, axis_number(t));
+  out += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#59636e\">seconds after {}</text>",
+      kW - kRight, kH - 2, esc(clock_of(epoch_ms, t0)));
+  if (ch.timeline) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& e = events[i];
+      const double x = x_of(e.t);
+      out += fmt::format(
+          "<g><title>{} {} {}{}</title><line x1=\"{}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" "
+          "stroke=\"#8250df\" stroke-width=\"1\" stroke-dasharray=\"4 3\"/><circle cx=\"{}\" "
+          "cy=\"{}\" r=\"9\" fill=\"#8250df\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" "
+          "fill=\"#fff\" font-size=\"11\" font-weight=\"700\">{}</text></g>",
+          esc(clock_of(epoch_ms, e.t)), esc(e.kind), esc(e.object),
+          e.message.empty() ? "" : ": " + esc(e.message), fmt_num(x), fmt_num(x), kTop,
+          kTop + plot_h, fmt_num(x), kTop - 12, fmt_num(x), kTop - 8, i + 1);
+    }
+  }
+  for (std::size_t s = 0; s < ch.series.size(); ++s) {
+    const auto& series = ch.series[s];
+    std::string path, dots;
+    const std::size_t n = std::min(series.values.size(), series.t.size());
+    const std::size_t every = std::max<std::size_t>(1, n / 300);  // hover targets: at most ~300
+    for (std::size_t i = 0; i < n; ++i) {
+      const double px = x_of(series.t[i]), py = y_of(series.values[i]);
+      path += fmt::format("{}{},{}", i == 0 ? "M" : " L", fmt_num(px), fmt_num(py));
+      if (i % every == 0 || i + 1 == n)
+        dots += fmt::format(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{}\" fill-opacity=\"0.01\"><title>{} at "
+            "+{}s ({}): {} {}</title></circle>",
+            fmt_num(px), fmt_num(py), kColours[s % 6], esc(series.name),
+            detail::short_number(series.t[i] - t0, 1), esc(clock_of(epoch_ms, series.t[i])),
+            detail::short_number(series.values[i]), esc(ch.unit));
+    }
+    out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>", path,
+                       kColours[s % 6]);
+    out += dots;
+  }
+  return out + "</svg>";
+}
+
+std::string chart_figure(const Chart& ch, const std::vector<Event>& events, double epoch_ms) {
+  const bool bars = !ch.labels.empty();
+  const std::string svg = bars ? bars_svg(ch) : lines_svg(ch, events, epoch_ms);
+  if (svg.empty()) return "";
+  std::string out = fmt::format(
+      "<figure class=\"chart{}\"><figcaption>{} <span class=\"unit\">({})</span></figcaption>",
+      bars ? "" : " wide", esc(ch.title), esc(ch.unit));
+  out += svg + "<div class=\"legend\">";
   for (std::size_t s = 0; s < ch.series.size(); ++s)
     out += fmt::format("<span><i style=\"background:{}\"></i>{}</span>", kColours[s % 6],
                        esc(ch.series[s].name));
-  out += "</div></figure>";
-  return out;
+  if (ch.timeline && !events.empty())
+    out += "<span><i style=\"background:#8250df\"></i>events (numbered below)</span>";
+  return out + "</div></figure>";
 }
 
-std::string check_card(const CheckResult& c, std::size_t index) {
+std::string timeline_table(const std::vector<Event>& events, double epoch_ms) {
+  if (events.empty()) return {};
+  std::string out =
+      "<h4>Timeline</h4><table class=\"timeline\"><thead><tr><th>#</th><th>Time</th>"
+      "<th>Event</th><th>Object</th><th>What happened</th></tr></thead><tbody>";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    out += fmt::format(
+        "<tr><td>{}</td><td class=\"t\">{}</td><td class=\"k\">{}</td><td><code>{}</code></td>"
+        "<td>{}</td></tr>",
+        i + 1, esc(clock_of(epoch_ms, e.t)), esc(e.kind), esc(e.object), esc(e.message));
+  }
+  return out + "</tbody></table>";
+}
+
+std::string charts_block(const std::vector<Chart>& charts, const std::vector<Event>& events,
+                         double epoch_ms) {
+  std::string figures;
+  for (const auto& ch : charts) figures += chart_figure(ch, events, epoch_ms);
+  std::string out;
+  if (!figures.empty()) out += "<div class=\"charts\">" + figures + "</div>";
+  return out + timeline_table(events, epoch_ms);
+}
+
+std::string check_card(const CheckResult& c, std::size_t index, double epoch_ms) {
   const std::string status = to_string(c.status);
   std::string out = fmt::format("<article class=\"check c-{}\" id=\"check-{}\">", status, index);
   out += "<div class=\"check-head\">";
@@ -507,28 +622,23 @@ std::string check_card(const CheckResult& c, std::size_t index) {
   if (!c.severity.empty())
     out += fmt::format("<span class=\"badge {}\" title=\"Severity\">{}</span>",
                        severity_class(c.severity), esc(upper(c.severity)));
-  if (!c.owasp.empty())
-    out += fmt::format(
-        "<span class=\"badge owasp\" title=\"OWASP API Security Top 10\">OWASP {}</span>",
-        esc(c.owasp));
+  if (!c.reference.empty())
+    out += fmt::format("<span class=\"badge ref\" title=\"Reference\">{}</span>", esc(c.reference));
   if (c.status != CheckStatus::Skipped || c.seconds > 0)
     out += fmt::format("<span class=\"time\">{:.3f} s</span>", c.seconds);
   out += "</div>";
 
-  const std::string id = c.classname.empty() ? c.name : c.classname + "." + c.name;
+  const std::string id = c.id.empty() ? c.classname + "." + c.name : c.id;
   out += fmt::format(
       "<div class=\"check-id\"><span class=\"suite-tag\">{}</span><code>{}</code></div>",
       esc(c.suite.empty() ? std::string("(no suite)") : c.suite), esc(id));
   if (!c.message.empty()) out += fmt::format("<p class=\"message\">{}</p>", esc(c.message));
   if (!c.detail.empty() && c.detail != c.message)
     out += block(c.detail, c.status == CheckStatus::Failed ? "detail" : "");
-  out += properties_table(c);
-  if (!c.charts.empty()) {
-    out += "<div class=\"charts\">";
-    for (const auto& ch : c.charts) out += chart_svg(ch);
-    out += "</div>";
-  }
-  out += evidence_list(c, c.status == CheckStatus::Failed || c.status == CheckStatus::Warning);
+  out += measurements_tables(c.properties, c.scalars, c.thresholds);
+  out += charts_block(c.charts, c.events, epoch_ms);
+  out += evidence_list(c, c.status == CheckStatus::Failed || c.status == CheckStatus::Warning ||
+                              c.status == CheckStatus::Error);
   out += "</article>";
   return out;
 }
@@ -539,7 +649,7 @@ void section(std::string& out, const RunResult& run, CheckStatus status, const c
   int n = 0;
   for (std::size_t i = 0; i < run.checks.size(); ++i) {
     if (run.checks[i].status != status) continue;
-    cards += check_card(run.checks[i], i + 1);
+    cards += check_card(run.checks[i], i + 1, run.started_epoch_ms);
     ++n;
   }
   if (n == 0) return;
@@ -552,6 +662,42 @@ void section(std::string& out, const RunResult& run, CheckStatus status, const c
     out += cards;
   }
   out += "</section>";
+}
+
+// Charts, timelines and thresholds stay in view whatever the outcome: a passing load run or
+// resilience window is still the figure a release manager looks for.
+std::string measurements_section(const RunResult& run) {
+  std::string cards;
+  for (const auto& s : run.suite_results) {
+    if (s.charts.empty() && s.events.empty() && s.scalars.empty() && s.error.empty()) continue;
+    cards += fmt::format("<div class=\"check\"><div class=\"check-head\"><h3>Suite {}{}</h3></div>",
+                         esc(s.name), s.title.empty() ? "" : ": " + esc(s.title));
+    if (!s.error.empty()) cards += fmt::format("<p class=\"message\">{}</p>", esc(s.error));
+    cards += measurements_tables(s.properties, s.scalars, {});
+    cards += charts_block(s.charts, s.events, run.started_epoch_ms) + "</div>";
+  }
+  for (const auto& c : run.checks) {
+    if (c.charts.empty() && c.events.empty()) continue;
+    // A <div>, not an <article>: every check has exactly one article (its card below).
+    cards += fmt::format("<div class=\"check c-{}\"><div class=\"check-head\"><h3>{}</h3></div>",
+                         to_string(c.status), esc(c.title.empty() ? c.name : c.title));
+    cards += measurements_tables({}, c.scalars, c.thresholds);
+    cards += charts_block(c.charts, c.events, run.started_epoch_ms) + "</div>";
+  }
+  std::string rows;
+  for (const auto& c : run.checks)
+    for (const auto& t : c.thresholds)
+      rows += fmt::format(
+          "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"st st-{}\">{}</span></td>"
+          "</tr>",
+          esc(t.expression), esc(t.measured), to_string(c.status), upper(to_string(c.status)));
+  if (!rows.empty())
+    cards +=
+        "<div class=\"check\"><h3>Thresholds</h3><table class=\"props\"><thead><tr>"
+        "<th>Threshold</th><th>Measured</th><th>Result</th></tr></thead><tbody>" +
+        rows + "</tbody></table></div>";
+  if (cards.empty()) return {};
+  return "<section id=\"measurements\"><h2>Measurements</h2>" + cards + "</section>";
 }
 
 std::string fact(const char* label, const std::string& value_html) {
@@ -592,9 +738,14 @@ std::string html(const RunResult& raw) {
                      all.total == 1 ? "check" : "checks");
   out += fmt::format("<span class=\"pill\"><i class=\"d-pass\"></i>{} passed</span>", all.passed);
   out += fmt::format("<span class=\"pill\"><i class=\"d-fail\"></i>{} failed</span>", all.failed);
+  if (all.errors > 0)
+    out += fmt::format("<span class=\"pill\"><i class=\"d-err\"></i>{} errors</span>", all.errors);
   if (all.warnings > 0)
     out += fmt::format("<span class=\"pill\"><i class=\"d-warn\"></i>{} warnings</span>",
                        all.warnings);
+  if (all.inconclusive > 0)
+    out += fmt::format("<span class=\"pill\"><i class=\"d-inc\"></i>{} inconclusive</span>",
+                       all.inconclusive);
   out += fmt::format("<span class=\"pill\"><i class=\"d-skip\"></i>{} skipped</span>", all.skipped);
   out += "</div></div>";
   out += donut(all);
@@ -610,6 +761,9 @@ std::string html(const RunResult& raw) {
   out += fact("Exit code", std::to_string(run.exit_code));
   out += fact("Version", esc(version));
   out += "</dl>";
+  if (!run.selection.empty())
+    out += fmt::format("<p class=\"selection\">Selection: {}{}</p>", esc(run.selection),
+                       run.fail_on_skip ? "; skipped and inconclusive checks fail the gate" : "");
   if (!run.aborted && v.word == "ERROR" && !run.abort_reason.empty()) {
     out += fmt::format("<div class=\"alert\" role=\"alert\"><strong>Run failed.</strong> {}</div>",
                        esc(run.abort_reason));
@@ -623,10 +777,16 @@ std::string html(const RunResult& raw) {
   }
   out += "<nav class=\"jump\">";
   out += "<a href=\"#suites\">Suites</a>";
-  if (all.failed > 0) out += fmt::format("<a href=\"#failed\">Failed ({})</a>", all.failed);
-  if (all.warnings > 0) out += fmt::format("<a href=\"#warnings\">Warnings ({})</a>", all.warnings);
-  if (all.skipped > 0) out += fmt::format("<a href=\"#skipped\">Skipped ({})</a>", all.skipped);
-  if (all.passed > 0) out += fmt::format("<a href=\"#passed\">Passed ({})</a>", all.passed);
+  const struct {
+    int n;
+    const char* id;
+    const char* label;
+  } links[] = {
+      {all.failed, "failed", "Failed"},       {all.errors, "errors", "Errors"},
+      {all.warnings, "warnings", "Warnings"}, {all.inconclusive, "inconclusive", "Inconclusive"},
+      {all.skipped, "skipped", "Skipped"},    {all.passed, "passed", "Passed"}};
+  for (const auto& l : links)
+    if (l.n > 0) out += fmt::format("<a href=\"#{}\">{} ({})</a>", l.id, l.label, l.n);
   out += "</nav></header>\n";
 
   // 2. Per-suite summary.
@@ -634,53 +794,23 @@ std::string html(const RunResult& raw) {
   out += summary_table(run);
   out += "</section>\n";
 
-  // 3. Failed, skipped, passed.
+  // 3. What needs attention first, then the measurements, then the rest.
   if (all.total == 0)
     out += "<section><h2>Checks</h2><p class=\"empty\">No check ran.</p></section>";
   section(out, run, CheckStatus::Failed, "failed", "Failed checks");
-  // Charts stay in view whatever the check's outcome: a passing load run is still the figure a
-  // release manager looks for.
-  {
-    std::string cards;
-    for (const auto& c : run.checks) {
-      if (c.charts.empty()) continue;
-      // A <div>, not an <article>: every check has exactly one article (its card below).
-      cards += fmt::format("<div class=\"check c-{}\"><div class=\"check-head\"><h3>{}</h3></div>",
-                           to_string(c.status), esc(c.title.empty() ? c.name : c.title));
-      cards += properties_table(c) + "<div class=\"charts\">";
-      for (const auto& ch : c.charts) cards += chart_svg(ch);
-      cards += "</div></div>";
-    }
-    // Thresholds (checks that carry both "threshold" and "measured") as one table.
-    std::string rows;
-    for (const auto& c : run.checks) {
-      std::string threshold, measured;
-      for (const auto& p : c.properties) {
-        if (p.name == "threshold") threshold = p.value;
-        if (p.name == "measured") measured = p.value;
-      }
-      if (threshold.empty()) continue;
-      rows += fmt::format(
-          "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"st st-{}\">{}</span></td></tr>",
-          esc(threshold), esc(measured), to_string(c.status), upper(to_string(c.status)));
-    }
-    if (!rows.empty())
-      cards +=
-          "<div class=\"check\"><h3>Thresholds</h3><table class=\"props\"><thead><tr>"
-          "<th>Threshold</th><th>Measured</th><th>Result</th></tr></thead><tbody>" +
-          rows + "</tbody></table></div>";
-    if (!cards.empty())
-      out += "<section id=\"measurements\"><h2>Measurements</h2>" + cards + "</section>";
-  }
+  section(out, run, CheckStatus::Error, "errors", "Checks that could not be carried out");
+  out += measurements_section(run);
   section(out, run, CheckStatus::Warning, "warnings",
           "Warnings (findings below the gate's severity floor)");
+  section(out, run, CheckStatus::Inconclusive, "inconclusive",
+          "Inconclusive checks (ran, but could not decide)");
   section(out, run, CheckStatus::Skipped, "skipped", "Skipped checks");
   section(out, run, CheckStatus::Passed, "passed", "Passed checks");
 
   out += fmt::format(
       "\n<footer>Generated by kgate {}{}. This report is a single self-contained file: it loads "
       "nothing from the network. The same results are written as JSON "
-      "(schema kgate/results/v1) and JUnit XML.</footer>\n",
+      "(schema kgate/results/v2) and JUnit XML.</footer>\n",
       esc(version),
       run.started_at.empty() ? std::string()
                              : " for the run started " + esc(pretty_time(run.started_at)));

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -72,32 +73,86 @@ std::string evidence_text(const CheckResult& c) {
   return out;
 }
 
-void testcase(std::string& out, const CheckResult& c) {
+// Series and events as short text: CI viewers show <system-out>, and a reader should get the
+// gist (how many points, the range, the last value; what happened when) without the JSON.
+std::string measurements_text(const std::vector<Chart>& charts, const std::vector<Event>& events) {
+  std::string out;
+  for (const auto& ch : charts) {
+    out += "chart: " + ch.title + (ch.unit.empty() ? "" : " (" + ch.unit + ")") + "\n";
+    for (const auto& s : ch.series) {
+      if (s.values.empty()) {
+        out += "    " + s.name + ": no data\n";
+        continue;
+      }
+      const auto [lo, hi] = std::minmax_element(s.values.begin(), s.values.end());
+      if (!ch.labels.empty()) {
+        out += "    " + s.name + ":";
+        for (std::size_t i = 0; i < s.values.size(); ++i)
+          out += " " + (i < ch.labels.size() ? ch.labels[i] : "?") + "=" +
+                 detail::short_number(s.values[i]);
+        out += "\n";
+      } else {
+        out += fmt::format("    {}: {} points from {}s to {}s, min {}, max {}, last {}\n", s.name,
+                           s.values.size(), detail::short_number(s.t.front(), 1),
+                           detail::short_number(s.t.back(), 1), detail::short_number(*lo),
+                           detail::short_number(*hi), detail::short_number(s.values.back()));
+      }
+    }
+  }
+  if (!events.empty()) out += "timeline:\n";
+  for (const auto& e : events)
+    out += fmt::format("    {:>8}s  {:<18} {}{}\n", detail::short_number(e.t, 2), e.kind, e.object,
+                       e.message.empty() ? "" : ": " + e.message);
+  return out;
+}
+
+void testcase(std::string& out, const CheckResult& c, bool fail_on_skip) {
   const std::string classname = c.classname.empty() ? c.suite : c.classname;
   out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{}\">\n", attr(classname),
                      attr(c.name), detail::seconds_attr(c.seconds));
-  const bool has_props =
-      !c.title.empty() || !c.severity.empty() || !c.owasp.empty() || !c.properties.empty();
-  if (has_props) {
-    out += "      <properties>\n";
-    if (!c.title.empty()) property(out, "        ", "title", c.title);
-    if (!c.severity.empty()) property(out, "        ", "severity", c.severity);
-    if (!c.owasp.empty()) property(out, "        ", "owasp", c.owasp);
-    for (const auto& p : c.properties) property(out, "        ", p.name, p.value);
-    out += "      </properties>\n";
+  std::string props;
+  if (!c.title.empty()) property(props, "        ", "title", c.title);
+  if (!c.severity.empty()) property(props, "        ", "severity", c.severity);
+  if (!c.reference.empty()) property(props, "        ", "reference", c.reference);
+  if (!c.tags.empty()) {
+    std::string tags;
+    for (const auto& t : c.tags) tags += (tags.empty() ? "" : ",") + t;
+    property(props, "        ", "tags", tags);
   }
-  if (c.status == CheckStatus::Failed) {
-    out += fmt::format("      <failure message=\"{}\" type=\"failure\">{}</failure>\n",
-                       attr(failure_message(c)), text(c.detail.empty() ? c.message : c.detail));
-  } else if (c.status == CheckStatus::Skipped) {
-    out += fmt::format("      <skipped message=\"{}\"/>\n", attr(c.message));
+  for (const auto& p : c.properties) property(props, "        ", p.name, p.value);
+  for (const auto& m : c.scalars) property(props, "        ", m.name, detail::scalar_text(m));
+  for (const auto& t : c.thresholds)
+    property(props, "        ", "threshold: " + t.expression,
+             t.measured + (t.passed ? " (met)" : " (not met)"));
+  if (!props.empty()) out += "      <properties>\n" + props + "      </properties>\n";
+  const std::string gating = fail_on_skip ? " (fails the gate: run.fail_on_skip)" : "";
+  switch (c.status) {
+    case CheckStatus::Failed:
+      out += fmt::format("      <failure message=\"{}\" type=\"failure\">{}</failure>\n",
+                         attr(failure_message(c)), text(c.detail.empty() ? c.message : c.detail));
+      break;
+    case CheckStatus::Error:
+      out += fmt::format("      <error message=\"{}\" type=\"error\">{}</error>\n",
+                         attr(failure_message(c)), text(c.detail.empty() ? c.message : c.detail));
+      break;
+    case CheckStatus::Skipped:
+      out += fmt::format("      <skipped message=\"{}\"/>\n", attr(c.message + gating));
+      break;
+    case CheckStatus::Inconclusive:
+      // JUnit has no such state: a skip whose message says the check could not decide.
+      out += fmt::format("      <skipped message=\"{}\"/>\n",
+                         attr("inconclusive: " + c.message + gating));
+      break;
+    case CheckStatus::Passed:
+    case CheckStatus::Warning:
+      break;
   }
   // JUnit has no warning state: a warning is a passing testcase whose output says what was found.
-  std::string evidence = evidence_text(c);
+  std::string output = measurements_text(c.charts, c.events) + evidence_text(c);
   if (c.status == CheckStatus::Warning)
-    evidence = "WARNING (" + c.severity +
-               " finding, below the gate's severity floor): " + c.message + "\n\n" + evidence;
-  if (!evidence.empty()) out += "      <system-out>" + text(evidence) + "</system-out>\n";
+    output = "WARNING (" + c.severity + " finding, below the gate's severity floor): " + c.message +
+             "\n\n" + output;
+  if (!output.empty()) out += "      <system-out>" + text(output) + "</system-out>\n";
   out += "    </testcase>\n";
 }
 
@@ -118,32 +173,46 @@ std::string junit_xml(const RunResult& raw) {
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format(
-      "<testsuites name=\"kgate\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" "
+      "<testsuites name=\"kgate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
       "time=\"{}\" timestamp=\"{}\">\n",
-      all.total, all.failed, all.skipped, detail::seconds_attr(total_time), attr(run.started_at));
+      all.total, all.failed, all.errors, all.not_verified(), detail::seconds_attr(total_time),
+      attr(run.started_at));
+  out += "  <properties>\n";
+  property(out, "    ", "kgate.verdict", detail::verdict_of(run));
+  if (!run.selection.empty()) property(out, "    ", "kgate.selection", run.selection);
   if (run.aborted) {
-    out += "  <properties>\n";
     property(out, "    ", "kgate.aborted", "true");
     property(out, "    ", "kgate.abort_reason", run.abort_reason);
-    property(out, "    ", "kgate.verdict", detail::verdict_of(run));
-    out += "  </properties>\n";
   }
+  out += "  </properties>\n";
 
   for (const std::string& suite : detail::suite_order(run)) {
     const Counts n = detail::counts_for(run, &suite);
     out += fmt::format(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" "
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
         "time=\"{}\" timestamp=\"{}\" hostname=\"{}\">\n",
-        attr(suite), n.total, n.failed, n.skipped, detail::seconds_attr(n.seconds),
+        attr(suite), n.total, n.failed, n.errors, n.not_verified(), detail::seconds_attr(n.seconds),
         attr(run.started_at), attr(host));
+    const SuiteResult* fixture = nullptr;
+    for (const auto& s : run.suite_results)
+      if (s.name == suite) fixture = &s;
     out += "    <properties>\n";
     property(out, "      ", "kgate.target", run.target);
     property(out, "      ", "kgate.version", version);
     property(out, "      ", "kgate.aborted", run.aborted ? "true" : "false");
+    if (fixture) {
+      for (const auto& p : fixture->properties) property(out, "      ", p.name, p.value);
+      for (const auto& m : fixture->scalars)
+        property(out, "      ", m.name, detail::scalar_text(m));
+      if (!fixture->error.empty()) property(out, "      ", "kgate.fixture_error", fixture->error);
+    }
     out += "    </properties>\n";
     for (const auto& c : run.checks)
-      if (c.suite == suite) testcase(out, c);
-    if (run.aborted) out += "    <system-out>" + text(abort_note(run)) + "</system-out>\n";
+      if (c.suite == suite) testcase(out, c, run.fail_on_skip);
+    std::string suite_out;
+    if (fixture) suite_out = measurements_text(fixture->charts, fixture->events);
+    if (run.aborted) suite_out += abort_note(run);
+    if (!suite_out.empty()) out += "    <system-out>" + text(suite_out) + "</system-out>\n";
     out += "  </testsuite>\n";
   }
   out += "</testsuites>\n";

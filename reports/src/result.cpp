@@ -10,10 +10,14 @@ const char* to_string(CheckStatus s) {
       return "passed";
     case CheckStatus::Failed:
       return "failed";
-    case CheckStatus::Skipped:
-      return "skipped";
     case CheckStatus::Warning:
       return "warning";
+    case CheckStatus::Skipped:
+      return "skipped";
+    case CheckStatus::Inconclusive:
+      return "inconclusive";
+    case CheckStatus::Error:
+      return "error";
   }
   return "unknown";
 }
@@ -21,6 +25,28 @@ const char* to_string(CheckStatus s) {
 int RunResult::count(CheckStatus s) const {
   return static_cast<int>(std::count_if(checks.begin(), checks.end(),
                                         [s](const CheckResult& c) { return c.status == s; }));
+}
+
+bool gates(CheckStatus s, bool fail_on_skip) {
+  switch (s) {
+    case CheckStatus::Failed:
+    case CheckStatus::Error:
+      return true;
+    case CheckStatus::Skipped:
+    case CheckStatus::Inconclusive:
+      return fail_on_skip;
+    case CheckStatus::Passed:
+    case CheckStatus::Warning:
+      return false;
+  }
+  return true;
+}
+
+std::string verdict_for(const RunResult& run) {
+  if (run.aborted) return "ABORTED";
+  for (const auto& c : run.checks)
+    if (gates(c.status, run.fail_on_skip)) return "FAIL";
+  return "PASS";
 }
 
 }  // namespace kgate

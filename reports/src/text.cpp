@@ -115,34 +115,118 @@ std::string clean(std::string_view text) {
   return sanitize(kgate::redact(sane));
 }
 
+namespace {
+
+std::vector<std::string> clean_all(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  out.reserve(in.size());
+  for (const auto& s : in) out.push_back(clean_string(s));
+  return out;
+}
+
+std::vector<Property> clean_props(const std::vector<Property>& in) {
+  std::vector<Property> out;
+  for (const auto& p : in) out.push_back({clean_string(p.name), clean_string(p.value)});
+  return out;
+}
+
+std::vector<Scalar> clean_scalars(const std::vector<Scalar>& in) {
+  std::vector<Scalar> out;
+  for (const auto& s : in) {
+    // A measurement that is not a finite number is not shown as one.
+    out.push_back(
+        {clean_string(s.name), std::isfinite(s.value) ? s.value : 0.0, clean_string(s.unit)});
+  }
+  return out;
+}
+
+std::vector<Chart> clean_charts(const std::vector<Chart>& in) {
+  std::vector<Chart> out;
+  for (const auto& ch : in) {
+    Chart x;
+    x.title = clean_string(ch.title);
+    x.unit = clean_string(ch.unit);
+    x.labels = clean_all(ch.labels);
+    x.timeline = ch.timeline;
+    for (const auto& s : ch.series) {
+      Series y;
+      y.name = clean_string(s.name);
+      // Points with a time or value that is not finite are dropped, pairs kept aligned.
+      const bool bars = s.t.empty();
+      for (std::size_t i = 0; i < s.values.size(); ++i) {
+        const double v = s.values[i];
+        if (bars) {
+          y.values.push_back(std::isfinite(v) ? v : 0.0);
+        } else if (i < s.t.size() && std::isfinite(s.t[i]) && std::isfinite(v)) {
+          y.t.push_back(s.t[i]);
+          y.values.push_back(v);
+        }
+      }
+      x.series.push_back(std::move(y));
+    }
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+std::vector<Event> clean_events(const std::vector<Event>& in) {
+  std::vector<Event> out;
+  for (const auto& e : in)
+    out.push_back({std::isfinite(e.t) ? e.t : 0.0, clean_string(e.kind), clean_string(e.object),
+                   clean_string(e.message)});
+  return out;
+}
+
+}  // namespace
+
 RunResult cleaned(const RunResult& run) {
   const auto c = [](const std::string& s) { return clean_string(s); };
   RunResult out;
   out.tool_version = c(run.tool_version);
   out.target = c(run.target);
   out.started_at = c(run.started_at);
+  out.started_epoch_ms = finite_or_zero(run.started_epoch_ms);
   out.duration_seconds = finite_or_zero(run.duration_seconds);
   out.aborted = run.aborted;
   out.abort_reason = c(run.abort_reason);
+  out.fail_on_skip = run.fail_on_skip;
   out.exit_code = run.exit_code;
   out.verdict = c(run.verdict);
-  out.suites.reserve(run.suites.size());
-  for (const auto& s : run.suites) out.suites.push_back(c(s));
+  out.suites = clean_all(run.suites);
+  out.selection = c(run.selection);
+  for (const auto& in : run.suite_results) {
+    SuiteResult s;
+    s.name = c(in.name);
+    s.title = c(in.title);
+    s.properties = clean_props(in.properties);
+    s.scalars = clean_scalars(in.scalars);
+    s.charts = clean_charts(in.charts);
+    s.events = clean_events(in.events);
+    s.error = c(in.error);
+    out.suite_results.push_back(std::move(s));
+  }
   out.checks.reserve(run.checks.size());
   for (const auto& in : run.checks) {
     CheckResult k;
+    k.id = c(in.id);
     k.suite = c(in.suite);
     k.classname = c(in.classname);
     k.name = c(in.name);
     k.title = c(in.title);
+    k.severity = c(in.severity);
+    k.reference = c(in.reference);
+    k.tags = clean_all(in.tags);
     k.status = in.status;
+    k.started_s = finite_or_zero(in.started_s);
     k.seconds = finite_or_zero(in.seconds);
     k.message = c(in.message);
     k.detail = c(in.detail);
-    k.severity = c(in.severity);
-    k.owasp = c(in.owasp);
-    k.properties.reserve(in.properties.size());
-    for (const auto& p : in.properties) k.properties.push_back({c(p.name), c(p.value)});
+    k.properties = clean_props(in.properties);
+    k.scalars = clean_scalars(in.scalars);
+    k.charts = clean_charts(in.charts);
+    k.events = clean_events(in.events);
+    for (const auto& t : in.thresholds)
+      k.thresholds.push_back({c(t.expression), c(t.measured), t.passed});
     k.evidence.reserve(in.evidence.size());
     for (const auto& e : in.evidence) {
       Evidence x;
@@ -154,20 +238,6 @@ RunResult cleaned(const RunResult& run) {
       x.elapsed_ms = finite_or_zero(e.elapsed_ms);
       x.note = c(e.note);
       k.evidence.push_back(std::move(x));
-    }
-    for (const auto& ch : in.charts) {
-      Chart x;
-      x.title = c(ch.title);
-      x.unit = c(ch.unit);
-      x.interval_s = finite_or_zero(ch.interval_s);
-      for (const auto& l : ch.labels) x.labels.push_back(c(l));
-      for (const auto& s : ch.series) {
-        ChartSeries y;
-        y.name = c(s.name);
-        for (double v : s.values) y.values.push_back(finite_or_zero(v));
-        x.series.push_back(std::move(y));
-      }
-      k.charts.push_back(std::move(x));
     }
     out.checks.push_back(std::move(k));
   }
@@ -271,8 +341,7 @@ std::string human_duration(double seconds) {
 
 std::string verdict_of(const RunResult& run) {
   if (!run.verdict.empty()) return run.verdict;
-  if (run.aborted) return "ABORTED";
-  return run.count(CheckStatus::Failed) > 0 ? "FAIL" : "PASS";
+  return verdict_for(run);
 }
 
 std::vector<std::string> suite_order(const RunResult& run) {
@@ -306,9 +375,32 @@ Counts counts_for(const RunResult& run, const std::string* suite) {
       case CheckStatus::Warning:
         ++n.warnings;
         break;
+      case CheckStatus::Inconclusive:
+        ++n.inconclusive;
+        break;
+      case CheckStatus::Error:
+        ++n.errors;
+        break;
     }
   }
   return n;
+}
+
+std::string short_number(double v, int decimals) {
+  std::string s = fmt::format("{:.{}f}", finite_or_zero(std::fabs(v)), decimals);
+  if (s.find('.') != std::string::npos) {
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+  }
+  return (v < 0 && s != "0" ? "-" : "") + s;
+}
+
+std::string scalar_text(const Scalar& s) {
+  const double a = std::fabs(s.value);
+  const int decimals = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+  std::string out = short_number(s.value, decimals);
+  if (!s.unit.empty()) out += (s.unit == "%" ? "" : " ") + s.unit;
+  return out;
 }
 
 std::string tool_version(const RunResult& run) {

@@ -36,7 +36,7 @@ std::string seconds_attr(double seconds);
 // "350 ms", "12.4 s", "2 min 05 s", "1 h 02 min": for people.
 std::string human_duration(double seconds);
 
-// The run's verdict, or one derived from the counts when the run did not set it.
+// The run's verdict, or the gate's rule (verdict_for) when the run did not set it.
 std::string verdict_of(const RunResult& run);
 
 // Suites in report order: the selected suites first (RunResult.suites order), then suites that
@@ -50,11 +50,19 @@ struct Counts {
   int failed = 0;
   int skipped = 0;
   int warnings = 0;
+  int inconclusive = 0;
+  int errors = 0;
   double seconds = 0;
+  int not_verified() const { return skipped + inconclusive; }
 };
 Counts counts_for(const RunResult& run, const std::string* suite);  // nullptr: all checks
 
 // The version written into reports: run.tool_version, or the build's version when unset.
 std::string tool_version(const RunResult& run);
+
+// "231.5 ms", "12 requests", "99.2 %": a scalar for people.
+std::string scalar_text(const Scalar& s);
+// A number with at most `decimals` decimals and no trailing zeros.
+std::string short_number(double v, int decimals = 2);
 
 }  // namespace kgate::reports::detail

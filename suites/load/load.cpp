@@ -3,6 +3,7 @@
 // target that cannot take any load fails visibly rather than making every threshold skip.
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -11,6 +12,8 @@
 #include "kgate/load/results_json.hpp"
 #include "kgate/load/todo_mix.hpp"
 #include "kgate/runner.hpp"
+
+#include <fmt/format.h>
 #include "kgate/url.hpp"
 
 namespace kgate {
@@ -18,10 +21,7 @@ namespace {
 
 using load::format_micros;
 
-std::optional<load::LoadResult>& last_run() {
-  static std::optional<load::LoadResult> r;
-  return r;
-}
+constexpr const char* kRunId = "load.Run.Scenario";
 
 std::string base_url(const Config& c) {
   const auto& l = c.load;
@@ -31,6 +31,10 @@ std::string base_url(const Config& c) {
 }
 
 class LoadRun : public Check {
+ public:
+  static constexpr GroupInfo group{"load", "Run"};
+  using Check::Check;
+
  protected:
   std::vector<Identity> ids_;
 
@@ -51,58 +55,61 @@ class LoadRun : public Check {
     for (std::size_t i = 0; i < ids_.size(); ++i)
       property("cleanup." + ids_[i].label, std::to_string(counts[i]) + " tasks");
   }
-  // Throughput, latency and errors over time, and both latency distributions.
-  void add_charts(const load::LoadResult& r) {
+  // Throughput, latency and errors over time (on the run's clock: the engine's second i starts
+  // at `origin + start_s`), and both latency distributions.
+  void add_charts(const load::LoadResult& r, double origin) {
     const double interval = r.series.size() > 1 ? r.series[1].start_s - r.series[0].start_s : 1;
     auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
-    Chart throughput{"Throughput", "req/s", interval, {}, {{"answered", {}}, {"failed", {}}}};
+    Chart throughput{"Throughput", "req/s", {}, {{"answered", {}, {}}, {"failed", {}, {}}}};
     Chart latency{"Latency from the intended start",
                   "ms",
-                  interval,
                   {},
-                  {{"p50", {}}, {"p95", {}}, {"p99", {}}}};
-    Chart errors{"Errors by class", "per interval", interval, {}, {}};
+                  {{"p50", {}, {}}, {"p95", {}, {}}, {"p99", {}, {}}}};
+    Chart errors{"Errors by class", "per second", {}, {}};
     std::map<std::string, std::size_t> error_series;
     for (const auto& i : r.series)
       for (const auto& [cls, n] : i.errors)
         if (!error_series.count(cls)) {
           error_series[cls] = errors.series.size();
-          errors.series.push_back({cls, {}});
+          errors.series.push_back({cls, {}, {}});
         }
+    auto add = [](Series& s, double t, double v) {
+      s.t.push_back(t);
+      s.values.push_back(v);
+    };
     for (const auto& i : r.series) {
-      throughput.series[0].values.push_back(i.rps);
-      throughput.series[1].values.push_back(static_cast<double>(i.failed) / interval);
-      latency.series[0].values.push_back(ms(i.p50_us));
-      latency.series[1].values.push_back(ms(i.p95_us));
-      latency.series[2].values.push_back(ms(i.p99_us));
+      const double t = origin + i.start_s;
+      add(throughput.series[0], t, i.rps);
+      add(throughput.series[1], t, static_cast<double>(i.failed) / interval);
+      add(latency.series[0], t, ms(i.p50_us));
+      add(latency.series[1], t, ms(i.p95_us));
+      add(latency.series[2], t, ms(i.p99_us));
       for (auto& e : errors.series) {
         auto it = i.errors.find(e.name);
-        e.values.push_back(it == i.errors.end() ? 0.0 : static_cast<double>(it->second));
+        add(e, t, it == i.errors.end() ? 0.0 : static_cast<double>(it->second) / interval);
       }
     }
     Chart distribution{"Latency distribution",
                        "ms",
-                       0,
                        {"p50", "p90", "p95", "p99", "p99.9", "max"},
-                       {{"from intended start", {}}, {"service time", {}}}};
+                       {{"from intended start", {}, {}}, {"service time", {}, {}}}};
     for (double q : {50.0, 90.0, 95.0, 99.0, 99.9, 100.0}) {
       const auto& s = r.summary;
       distribution.series[0].values.push_back(s.latency.count() ? ms(s.latency.percentile(q)) : 0);
       distribution.series[1].values.push_back(s.service.count() ? ms(s.service.percentile(q)) : 0);
     }
-    auto& charts = ctx().check().charts;
-    charts.push_back(std::move(throughput));
-    charts.push_back(std::move(latency));
-    if (!errors.series.empty()) charts.push_back(std::move(errors));
-    charts.push_back(std::move(distribution));
+    c().chart(std::move(throughput));
+    c().chart(std::move(latency));
+    if (!errors.series.empty()) c().chart(std::move(errors));
+    c().chart(std::move(distribution));
   }
 };
 
-TEST_F(LoadRun, Scenario) {
+KGATE_CHECK(LoadRun, Scenario,
+            {.title = "Drive the configured load and record how the target held up"}) {
   const auto& l = config().load;
-  title("Drive the configured load and record how the target held up");
   std::string base = base_url(config());
-  if (base.empty()) GTEST_SKIP() << "suites.load.base is " << l.base << " but no such URL is set";
+  if (base.empty()) KGATE_SKIP() << "suites.load.base is " << l.base << " but no such URL is set";
   load::ExecutorSpec spec;
   spec.type = l.executor;
   spec.rate = l.rate;
@@ -120,7 +127,7 @@ TEST_F(LoadRun, Scenario) {
   request.body = l.body;
   if (!l.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   if (l.authenticated) {
-    KGATE_IDENTITY(loader, "load");
+    const Identity& loader = c().identity("load");
     request.headers.emplace_back("Authorization", "Bearer " + loader.token);
     for (auto pos = path.find("{user_id}"); pos != std::string::npos; pos = path.find("{user_id}"))
       path.replace(pos, 9, url_encode_segment(loader.user_id));
@@ -137,48 +144,49 @@ TEST_F(LoadRun, Scenario) {
   o.ca_file = config().target.ca_file;
 
   std::atomic<bool> stop{false};
-  double next_log = 0;
   auto progress = [&](const load::Progress& p) {
-    if (interrupted()) stop = true;
-    if (p.elapsed_s >= next_log && p.last) {  // quiet but alive: a line every 5 s
-      spdlog::info("load: {:.0f}s/{:.0f}s {:.0f} rps p95 {} failed {} dropped {}", p.elapsed_s,
-                   p.total_s, p.last->rps, format_micros(p.last->p95_us), p.failed, p.dropped);
-      next_log = p.elapsed_s + 5;
-    }
+    if (c().stop_requested()) stop = true;  // Ctrl-C or the check's timeout
+    if (p.last)
+      c().progress(fmt::format("{:.0f}s/{:.0f}s {:.0f} rps p95 {} failed {} dropped {}",
+                               p.elapsed_s, p.total_s, p.last->rps, format_micros(p.last->p95_us),
+                               p.failed, p.dropped));
   };
   load::LoadResult result;
+  double started = 0;
   if (l.scenario == "todo-mix") {
-    for (int i = 0; i < l.identities; ++i) {
-      KGATE_IDENTITY(id, "load-" + std::to_string(i + 1));
-      ids_.push_back(id);
-    }
+    for (int i = 0; i < l.identities; ++i)
+      ids_.push_back(c().identity("load-" + std::to_string(i + 1)));
     auto mix = todo_mix(base);
     spdlog::info("load: todo mix on {} as {} identities, {}", base, l.identities,
                  executor->describe());
     load::RequestSpec origin;
     origin.url = base;
+    started = c().now();
     result = load::run_load(*executor, *mix, origin, o, stop, progress);
     for (const auto& [op, n] : mix->counts()) property("sent." + op, std::to_string(n));
     clean_up(base, *mix);
   } else {
     spdlog::info("load: {} {}, {}", request.method, request.url, executor->describe());
+    started = c().now();
     result = load::run_load(*executor, request, o, stop, progress);
   }
   const auto& s = result.summary;
+  auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
   property("executor", result.executor);
-  property("requests", std::to_string(s.requests));
-  property("rps", s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0);
-  property("failed", std::to_string(s.failed));
-  property("dropped", std::to_string(s.dropped));
+  measure("requests", static_cast<double>(s.requests), "requests");
+  measure("rps", s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0, "req/s");
+  measure("failed", static_cast<double>(s.failed), "requests");
+  measure("dropped", static_cast<double>(s.dropped), "requests");
   if (s.latency.count() > 0) {
-    property("p50", format_micros(s.latency.percentile(50)));
-    property("p95", format_micros(s.latency.percentile(95)));
-    property("p99", format_micros(s.latency.percentile(99)));
-    property("service.p99", format_micros(s.service.percentile(99)));
+    measure("p50", ms(s.latency.percentile(50)), "ms");
+    measure("p95", ms(s.latency.percentile(95)), "ms");
+    measure("p99", ms(s.latency.percentile(99)), "ms");
+    measure("service.p99", ms(s.service.percentile(99)), "ms");
   }
-  for (const auto& [cls, n] : s.errors) property("errors." + cls, std::to_string(n));
-  add_charts(result);
-  last_run() = std::move(result);
+  for (const auto& [cls, n] : s.errors)
+    measure("errors." + cls, static_cast<double>(n), "requests");
+  add_charts(result, started);
+  c().publish(result);  // the thresholds read it
   KGATE_REQUIRE(s.completed > 0) << "no request to " << request.url << " got an answer ("
                                  << s.requests << " sent; errors: "
                                  << (s.errors.empty() ? std::string("none")
@@ -186,18 +194,16 @@ TEST_F(LoadRun, Scenario) {
                                  << ")";
 }
 
-// One check per configured threshold, evaluated on the run above.
+// One check per configured threshold, evaluated on the run above, which it is handed explicitly.
 class LoadThreshold : public Check {
  public:
-  explicit LoadThreshold(std::string text) : text_(std::move(text)) {}
-  void TestBody() override {
-    title("Threshold: " + text_);
-    auto& run = last_run();
-    if (!run) GTEST_SKIP() << "the load run did not happen (see load.Run.Scenario)";
+  LoadThreshold(CheckContext& c, std::string text) : Check(c), text_(std::move(text)) {}
+  void run() override {
+    const auto* result = c().result_of<load::LoadResult>(kRunId);
+    if (!result) KGATE_SKIP() << "the load run did not happen (see " << kRunId << ")";
     auto t = load::parse_threshold(text_);
-    auto r = load::evaluate(t, run->summary);
-    property("measured", r.measured_text);
-    property("threshold", text_);
+    auto r = load::evaluate(t, result->summary);
+    c().threshold({text_, r.measured_text, r.passed});
     KGATE_EXPECT(r.passed) << r.message;
   }
 
@@ -207,12 +213,44 @@ class LoadThreshold : public Check {
 
 void register_thresholds(const Config& config) {
   for (const auto& text : config.load.thresholds) {
-    ::testing::RegisterTest("LoadThresholds", text.c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                            [text]() -> Check* { return new LoadThreshold(text); });
+    CheckDef def;
+    def.suite = "load";
+    def.group = "Thresholds";
+    def.name = text;
+    def.id = "load.Thresholds." + text;
+    def.info.title = "Threshold: " + text;
+    def.info.depends_on = {kRunId};
+    def.tags = {"thresholds"};
+    def.file = "load.cpp";
+    def.make = [text](CheckContext& c) -> std::unique_ptr<Check> {
+      return std::make_unique<LoadThreshold>(c, text);
+    };
+    add_check(std::move(def));
   }
 }
 
-[[maybe_unused]] const bool registered = add_check_registrar(&register_thresholds);
+// A load run lasts as long as its configuration says: its checks get that, plus margin for
+// setup and cleanup, unless suites.load.check_timeout says otherwise.
+Millis load_timeout(const Config& config) {
+  const auto& l = config.load;
+  Millis total = l.duration;
+  if (!l.stages.empty()) {
+    total = Millis(0);
+    for (const auto& st : load::parse_stages(l.stages))
+      total += std::chrono::duration_cast<Millis>(st.duration);
+  }
+  return total + std::chrono::minutes(2);
+}
 
 }  // namespace
+
+KGATE_SUITE(load, {.name = "load",
+                   .title = "Load",
+                   .description = "Drives the configured request or the todo mix with an "
+                                  "executor and gates on thresholds",
+                   .order = 40,
+                   .dynamic_checks = register_thresholds,
+                   .default_check_timeout = load_timeout});
+
+namespace {}  // namespace
 }  // namespace kgate

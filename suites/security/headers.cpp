@@ -16,6 +16,10 @@ std::string lower(std::string s) {
 }
 
 class SecurityHeaders : public security::SecurityCheck {
+ public:
+  static constexpr GroupInfo group{"security", "Headers"};
+  using security::SecurityCheck::SecurityCheck;
+
  protected:
   // The page users open: the frontend's, else the ingress's. Skips when there is neither.
   std::string page_url() {
@@ -32,11 +36,12 @@ class SecurityHeaders : public security::SecurityCheck {
 
 #define KGATE_PAGE_OR_SKIP(url)       \
   const std::string url = page_url(); \
-  if (url.empty()) GTEST_SKIP() << "no web front configured (target.frontend or target.ingress)"
+  if (url.empty()) KGATE_SKIP() << "no web front configured (target.frontend or target.ingress)"
 
-TEST_F(SecurityHeaders, NoSniff) {
-  title("The page is served with X-Content-Type-Options: nosniff");
-  severity("medium", "API8:2023");
+KGATE_CHECK(SecurityHeaders, NoSniff,
+            {.title = "The page is served with X-Content-Type-Options: nosniff",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023"}) {
   KGATE_PAGE_OR_SKIP(url);
   auto v = page(url).header("X-Content-Type-Options");
   KGATE_EXPECT(v && lower(*v) == "nosniff")
@@ -44,9 +49,11 @@ TEST_F(SecurityHeaders, NoSniff) {
       << ", expected nosniff: browsers may run uploaded or reflected content as script";
 }
 
-TEST_F(SecurityHeaders, FramingIsRestricted) {
-  title("The page cannot be framed by other sites (CSP frame-ancestors or X-Frame-Options)");
-  severity("medium", "API8:2023");
+KGATE_CHECK(
+    SecurityHeaders, FramingIsRestricted,
+    {.title = "The page cannot be framed by other sites (CSP frame-ancestors or X-Frame-Options)",
+     .severity = Severity::Medium,
+     .reference = "OWASP API8:2023"}) {
   KGATE_PAGE_OR_SKIP(url);
   auto r = page(url);
   auto xfo = lower(r.header("X-Frame-Options").value_or(""));
@@ -58,9 +65,10 @@ TEST_F(SecurityHeaders, FramingIsRestricted) {
                    << "restrictive CSP frame-ancestors: the app can be framed (clickjacking)";
 }
 
-TEST_F(SecurityHeaders, ContentSecurityPolicy) {
-  title("The page has a Content-Security-Policy that restricts scripts");
-  severity("medium", "API8:2023");
+KGATE_CHECK(SecurityHeaders, ContentSecurityPolicy,
+            {.title = "The page has a Content-Security-Policy that restricts scripts",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023"}) {
   KGATE_PAGE_OR_SKIP(url);
   auto csp = lower(page(url).header("Content-Security-Policy").value_or(""));
   KGATE_REQUIRE(!csp.empty()) << "GET " << url << " has no Content-Security-Policy header";
@@ -75,9 +83,10 @@ TEST_F(SecurityHeaders, ContentSecurityPolicy) {
       << "'";
 }
 
-TEST_F(SecurityHeaders, ReferrerPolicy) {
-  title("The page sets a Referrer-Policy that does not leak full URLs to other sites");
-  severity("low", "API8:2023");
+KGATE_CHECK(SecurityHeaders, ReferrerPolicy,
+            {.title = "The page sets a Referrer-Policy that does not leak full URLs to other sites",
+             .severity = Severity::Low,
+             .reference = "OWASP API8:2023"}) {
   KGATE_PAGE_OR_SKIP(url);
   auto v = lower(page(url).header("Referrer-Policy").value_or(""));
   KGATE_EXPECT(!v.empty() && v != "unsafe-url" && v != "no-referrer-when-downgrade")
@@ -85,11 +94,12 @@ TEST_F(SecurityHeaders, ReferrerPolicy) {
       << ": URLs with user ids leak to every linked site";
 }
 
-TEST_F(SecurityHeaders, StrictTransportSecurity) {
-  title("Over HTTPS, the page sets Strict-Transport-Security");
-  severity("medium", "API8:2023");
+KGATE_CHECK(SecurityHeaders, StrictTransportSecurity,
+            {.title = "Over HTTPS, the page sets Strict-Transport-Security",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023"}) {
   KGATE_PAGE_OR_SKIP(url);
-  if (url.rfind("https://", 0) != 0) GTEST_SKIP() << "the web front is not served over https";
+  if (url.rfind("https://", 0) != 0) KGATE_SKIP() << "the web front is not served over https";
   auto v = lower(page(url).header("Strict-Transport-Security").value_or(""));
   KGATE_EXPECT(v.find("max-age=") != std::string::npos && v.find("max-age=0") == std::string::npos)
       << "GET " << url << " answered Strict-Transport-Security: " << (v.empty() ? "(none)" : v)
@@ -97,11 +107,17 @@ TEST_F(SecurityHeaders, StrictTransportSecurity) {
 }
 
 // CORS: an arbitrary origin must not get credentialed access.
-class SecurityCors : public security::SecurityCheck {};
+class SecurityCors : public security::SecurityCheck {
+ public:
+  static constexpr GroupInfo group{"security", "Cors"};
+  using security::SecurityCheck::SecurityCheck;
+};
 
-TEST_F(SecurityCors, ForeignOriginGetsNoCredentialedAccess) {
-  title("An arbitrary Origin is not reflected with Access-Control-Allow-Credentials: true");
-  severity("high", "API8:2023");
+KGATE_CHECK(
+    SecurityCors, ForeignOriginGetsNoCredentialedAccess,
+    {.title = "An arbitrary Origin is not reflected with Access-Control-Allow-Credentials: true",
+     .severity = Severity::High,
+     .reference = "OWASP API8:2023"}) {
   const auto& t = config().target;
   std::vector<std::string> bases{t.backend};
   if (!t.frontend.empty()) bases.push_back(t.frontend);

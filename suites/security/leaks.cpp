@@ -12,6 +12,10 @@ namespace {
 using nlohmann::json;
 
 class SecurityLeaks : public security::SecurityCheck {
+ public:
+  static constexpr GroupInfo group{"security", "Leaks"};
+  using security::SecurityCheck::SecurityCheck;
+
  protected:
   // The errors an attacker can provoke without credentials, and a few with.
   std::vector<http::Request> provoking_requests(const Identity* alice) {
@@ -40,12 +44,13 @@ class SecurityLeaks : public security::SecurityCheck {
   }
 };
 
-TEST_F(SecurityLeaks, ErrorsRevealNoInternals) {
-  title("Error answers carry no stack trace, exception name, SQL or file path");
-  severity("medium", "API8:2023");
+KGATE_CHECK(SecurityLeaks, ErrorsRevealNoInternals,
+            {.title = "Error answers carry no stack trace, exception name, SQL or file path",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023"}) {
   const Identity* alice = nullptr;
   try {
-    alice = &c().identity("alice");
+    alice = &c().run().identity("alice");
   } catch (const IdentityUnavailable&) {
     // Unauthenticated errors are still checked.
   }
@@ -59,14 +64,15 @@ TEST_F(SecurityLeaks, ErrorsRevealNoInternals) {
       leaks.push_back(request.method + " " + request.url + " → " + std::to_string(r.status) +
                       " shows " + sign);
   }
-  property("errors_examined", std::to_string(errors));
+  measure("errors examined", static_cast<double>(errors), "");
   KGATE_EXPECT(leaks.empty()) << security::joined(leaks, 3)
                               << ": error answers expose the server's code and database";
 }
 
-TEST_F(SecurityLeaks, HeadersNameNoVersions) {
-  title("Server and X-Powered-By name no product version");
-  severity("low", "API8:2023");
+KGATE_CHECK(SecurityLeaks, HeadersNameNoVersions,
+            {.title = "Server and X-Powered-By name no product version",
+             .severity = Severity::Low,
+             .reference = "OWASP API8:2023"}) {
   static const std::regex version(R"(\d+\.\d+)");
   std::vector<std::string> leaks;
   const auto& t = config().target;

@@ -148,7 +148,7 @@ std::string joined(const std::vector<std::string>& items, std::size_t max) {
   return out;
 }
 
-VictimTask::VictimTask(RunContext& c, const Identity& owner)
+VictimTask::VictimTask(CheckContext& c, const Identity& owner)
     : api_(c, c.config().target.backend, owner), marker_("kgate-security-victim-" + random_hex(6)) {
   auto r = api_.create({{"title", marker_}, {"description", "kgate security suite: do not touch"}});
   if (!status_in(r.status, api_.profile().create_status)) {

@@ -14,17 +14,11 @@
 
 namespace kgate::security {
 
-// The base of every security check: paced to suites.security.max_rps, cleanups included.
+// The base of every security check: paced to suites.security.max_rps while it lives.
 class SecurityCheck : public Check {
- protected:
-  void SetUp() override {
-    Check::SetUp();
-    ctx().pace(ctx().config().security.max_rps);
-  }
-  void TearDown() override {
-    Check::TearDown();
-    ctx().pace(0);
-  }
+ public:
+  explicit SecurityCheck(CheckContext& c) : Check(c) { c.pace(c.config().security.max_rps); }
+  ~SecurityCheck() override { c().pace(0); }
 };
 
 // One call of the contract: what a sweep sends and names in its findings.
@@ -69,7 +63,7 @@ std::string joined(const std::vector<std::string>& items, std::size_t max = 6);
 // unique title, deleted after the check; unchanged() says what changed since.
 class VictimTask {
  public:
-  VictimTask(RunContext& c, const Identity& owner);
+  VictimTask(CheckContext& c, const Identity& owner);
   bool ok() const { return !id_.empty(); }
   const std::string& error() const { return error_; }
   const std::string& id() const { return id_; }

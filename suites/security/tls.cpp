@@ -13,6 +13,10 @@ namespace kgate {
 namespace {
 
 class SecurityTls : public security::SecurityCheck {
+ public:
+  static constexpr GroupInfo group{"security", "Tls"};
+  using security::SecurityCheck::SecurityCheck;
+
  protected:
   struct Endpoint {
     std::string url;  // as configured
@@ -43,7 +47,7 @@ class SecurityTls : public security::SecurityCheck {
   void for_each_target(
       const std::function<std::string(const Endpoint&, const tls::ProbeResult&)>& judge) {
     auto targets = https_targets();
-    if (targets.empty()) GTEST_SKIP() << "no target is served over https";
+    if (targets.empty()) KGATE_SKIP() << "no target is served over https";
     std::vector<std::string> wrong;
     for (const auto& e : targets) {
       auto r = tls::probe(e.options);
@@ -59,11 +63,13 @@ class SecurityTls : public security::SecurityCheck {
   }
 };
 
-TEST_F(SecurityTls, OnlyTls12OrNewer) {
-  title("The https targets refuse TLS 1.0 and 1.1");
-  severity("high", "API8:2023");
+KGATE_CHECK(SecurityTls, OnlyTls12OrNewer,
+            {.title = "The https targets refuse TLS 1.0 and 1.1",
+             .severity = Severity::High,
+             .reference = "OWASP API8:2023",
+             .needs = kNeedsHttps}) {
   auto targets = https_targets();
-  if (targets.empty()) GTEST_SKIP() << "no target is served over https";
+  if (targets.empty()) KGATE_SKIP() << "no target is served over https";
   std::vector<std::string> wrong;
   for (const auto& e : targets) {
     for (auto [version, name] : {std::pair{TLS1_VERSION, "TLS 1.0"}, {TLS1_1_VERSION, "TLS 1.1"}}) {
@@ -79,9 +85,12 @@ TEST_F(SecurityTls, OnlyTls12OrNewer) {
                               << ": protocols with known attacks must be disabled";
 }
 
-TEST_F(SecurityTls, CertificateChainValidates) {
-  title("The certificate chain validates against the configured CA or the system store");
-  severity("high", "API8:2023");
+KGATE_CHECK(
+    SecurityTls, CertificateChainValidates,
+    {.title = "The certificate chain validates against the configured CA or the system store",
+     .severity = Severity::High,
+     .reference = "OWASP API8:2023",
+     .needs = kNeedsHttps}) {
   for_each_target([this](const Endpoint&, const tls::ProbeResult& r) -> std::string {
     if (r.chain_valid) return "";
     return "the certificate chain does not validate (" + r.verify_error + ") against " +
@@ -91,20 +100,24 @@ TEST_F(SecurityTls, CertificateChainValidates) {
   });
 }
 
-TEST_F(SecurityTls, CertificateIsCurrent) {
-  title("The certificate is within its validity period");
-  severity("high", "API8:2023");
+KGATE_CHECK(SecurityTls, CertificateIsCurrent,
+            {.title = "The certificate is within its validity period",
+             .severity = Severity::High,
+             .reference = "OWASP API8:2023",
+             .needs = kNeedsHttps}) {
   for_each_target([this](const Endpoint& e, const tls::ProbeResult& r) -> std::string {
-    property(e.options.host + ".days_left", std::to_string(r.leaf.days_left));
+    measure(e.options.host + " days left", static_cast<double>(r.leaf.days_left), "days");
     if (r.leaf.expired) return "the certificate expired on " + r.leaf.not_after;
     if (r.leaf.not_yet_valid) return "the certificate is not valid before " + r.leaf.not_before;
     return "";
   });
 }
 
-TEST_F(SecurityTls, CertificateMatchesHost) {
-  title("The certificate is issued for the target's host name");
-  severity("high", "API8:2023");
+KGATE_CHECK(SecurityTls, CertificateMatchesHost,
+            {.title = "The certificate is issued for the target's host name",
+             .severity = Severity::High,
+             .reference = "OWASP API8:2023",
+             .needs = kNeedsHttps}) {
   for_each_target([](const Endpoint& e, const tls::ProbeResult& r) -> std::string {
     if (r.host_matches) return "";
     std::string names;

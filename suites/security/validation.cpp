@@ -10,6 +10,10 @@ namespace {
 using nlohmann::json;
 
 class SecurityValidation : public security::SecurityCheck {
+ public:
+  static constexpr GroupInfo group{"security", "Validation"};
+  using security::SecurityCheck::SecurityCheck;
+
  protected:
   // Sends `body` as a create (or `method` on `url`) and returns the answer; a 2xx create is
   // cleaned up.
@@ -37,10 +41,12 @@ class SecurityValidation : public security::SecurityCheck {
   }
 };
 
-TEST_F(SecurityValidation, InvalidTasksAreRejected) {
-  title("Tasks that break the contract's rules are rejected with a 4xx");
-  severity("medium", "API8:2023");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(SecurityValidation, InvalidTasksAreRejected,
+            {.title = "Tasks that break the contract's rules are rejected with a 4xx",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   struct Case {
     const char* what;
@@ -67,7 +73,7 @@ TEST_F(SecurityValidation, InvalidTasksAreRejected) {
   }
   // The same rules on update.
   security::VictimTask victim(c(), alice);
-  KGATE_REQUIRE(victim.ok()) << victim.error();
+  if (!victim.ok()) KGATE_SETUP_ERROR() << "could not set up the victim task: " << victim.error();
   auto r = post_raw(a, a.task_url(victim.id()), config().profile.update_method,
                     json{{"title", std::string(201, 'k')}}.dump(), "application/json");
   if (r.status / 100 != 4)
@@ -80,10 +86,13 @@ TEST_F(SecurityValidation, InvalidTasksAreRejected) {
                                  << "description ≤ 1000 characters, types) are not enforced";
 }
 
-TEST_F(SecurityValidation, MalformedBodiesAreRejected) {
-  title("Malformed JSON, unknown fields and wrong content types get a 4xx, never a 5xx");
-  severity("medium", "API8:2023");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(
+    SecurityValidation, MalformedBodiesAreRejected,
+    {.title = "Malformed JSON, unknown fields and wrong content types get a 4xx, never a 5xx",
+     .severity = Severity::Medium,
+     .reference = "OWASP API8:2023",
+     .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   struct Case {
     const char* what;
@@ -114,15 +123,17 @@ TEST_F(SecurityValidation, MalformedBodiesAreRejected) {
   KGATE_EXPECT(alive.empty()) << "after malformed bodies, " << alive;
 }
 
-TEST_F(SecurityValidation, OversizedBodyIsRejected) {
-  title("A body of several MiB is refused with 413 before the app reads it all");
-  severity("medium", "API4:2023");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(SecurityValidation, OversizedBodyIsRejected,
+            {.title = "A body of several MiB is refused with 413 before the app reads it all",
+             .severity = Severity::Medium,
+             .reference = "OWASP API4:2023",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   const std::size_t size = config().security.large_body_bytes;
   std::string body =
       R"({"title":"kgate large body","description":")" + std::string(size, 'k') + "\"}";
-  property("body_bytes", std::to_string(body.size()));
+  measure("body", static_cast<double>(body.size()), "bytes");
   int status = 0;
   std::string transport;
   try {
@@ -139,10 +150,14 @@ TEST_F(SecurityValidation, OversizedBodyIsRejected) {
                               << "few clients can exhaust its memory";
 }
 
-TEST_F(SecurityValidation, HostileStringsAreStoredLiterally) {
-  title("SQL, script, path and template strings are stored and returned as plain JSON strings");
-  severity("high", "API8:2023");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(
+    SecurityValidation, HostileStringsAreStoredLiterally,
+    {.title =
+         "SQL, script, path and template strings are stored and returned as plain JSON strings",
+     .severity = Severity::High,
+     .reference = "OWASP API8:2023",
+     .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   const std::vector<std::string> hostile{
       "kgate'); DROP TABLE tasks;--",

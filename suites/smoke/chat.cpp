@@ -7,17 +7,22 @@ namespace {
 
 using nlohmann::json;
 
-class SmokeChat : public Check {};
+class SmokeChat : public Check {
+ public:
+  static constexpr GroupInfo group{"smoke", "Chat"};
+  using Check::Check;
+};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), ::tolower);
   return s;
 }
 
-TEST_F(SmokeChat, AddTaskByNaturalLanguage) {
-  title("A chat message adds a task that then appears in the task list");
-  if (!config().smoke.chat) GTEST_SKIP() << "chat disabled (suites.smoke.chat: false)";
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(SmokeChat, AddTaskByNaturalLanguage,
+            {.title = "A chat message adds a task that then appears in the task list",
+             .needs = kNeedsIdentity}) {
+  if (!config().smoke.chat) KGATE_SKIP() << "chat disabled (suites.smoke.chat: false)";
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   const auto& p = config().profile;
   const std::string marker = "kgate chat " + random_hex(4);

@@ -6,12 +6,16 @@ namespace kgate {
 namespace {
 
 class SmokeHealth : public Check {
+ public:
+  static constexpr GroupInfo group{"smoke", "Health"};
+  using Check::Check;
+
  protected:
   // GET url must answer 200 with a JSON object whose status field is one of the ok values.
   void expect_healthy(const std::string& url) {
     auto r = c().send("GET", url, "");
-    property("status", std::to_string(r.status));
-    property("latency_ms", static_cast<double>(r.elapsed.count()) / 1000.0);
+    measure("status", r.status, "");
+    measure("latency", static_cast<double>(r.elapsed.count()) / 1000.0, "ms");
     KGATE_REQUIRE(r.status == 200)
         << "GET " << url << " answered " << r.status << ", expected 200: " << excerpt(r.body);
     auto doc = parse_json(r.body);
@@ -30,22 +34,19 @@ class SmokeHealth : public Check {
   }
 };
 
-TEST_F(SmokeHealth, BackendHealth) {
-  title("The backend's health endpoint answers 200 and a healthy status");
+KGATE_CHECK(SmokeHealth, BackendHealth,
+            {.title = "The backend's health endpoint answers 200 and a healthy status"}) {
   expect_healthy(join_url(config().target.backend, config().profile.health_path));
 }
 
-TEST_F(SmokeHealth, FrontendHealth) {
-  title("The frontend's health endpoint answers 200 and a healthy status");
-  if (config().target.frontend.empty())
-    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+KGATE_CHECK(SmokeHealth, FrontendHealth,
+            {.title = "The frontend's health endpoint answers 200 and a healthy status",
+             .needs = kNeedsFrontend}) {
   expect_healthy(join_url(config().target.frontend, config().profile.frontend_health_path));
 }
 
-TEST_F(SmokeHealth, FrontendPage) {
-  title("The frontend serves its HTML page");
-  if (config().target.frontend.empty())
-    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+KGATE_CHECK(SmokeHealth, FrontendPage,
+            {.title = "The frontend serves its HTML page", .needs = kNeedsFrontend}) {
   std::string url = join_url(config().target.frontend, config().profile.frontend_page_path);
   auto r = c().send({"GET", url, {{"Accept", "text/html"}}, {}});
   KGATE_REQUIRE(r.status == 200) << "GET " << url << " answered " << r.status << ", expected 200";
@@ -60,13 +61,14 @@ TEST_F(SmokeHealth, FrontendPage) {
 
 // A health endpoint that says "healthy" while the API cannot serve is worse than none: the
 // orchestrator keeps sending traffic to a broken pod.
-TEST_F(SmokeHealth, HealthReflectsService) {
-  title("When the backend says it is healthy, an authenticated API call succeeds");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(SmokeHealth, HealthReflectsService,
+            {.title = "When the backend says it is healthy, an authenticated API call succeeds",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   std::string url = join_url(config().target.backend, config().profile.health_path);
   auto h = c().send("GET", url, "");
   if (h.status != 200)
-    GTEST_SKIP() << "backend health is not 200 (" << h.status << "); BackendHealth reports it";
+    KGATE_SKIP() << "backend health is not 200 (" << h.status << "); BackendHealth reports it";
   auto r = api(alice).list();
   KGATE_REQUIRE(r.status < 500) << "health says healthy, but GET " << api(alice).tasks_url()
                                 << " answered " << r.status

@@ -7,15 +7,19 @@
 namespace kgate {
 namespace {
 
-class SmokeLatency : public Check {};
+class SmokeLatency : public Check {
+ public:
+  static constexpr GroupInfo group{"smoke", "Latency"};
+  using Check::Check;
+};
 
-TEST_F(SmokeLatency, EveryCallWithinBudget) {
+KGATE_CHECK(SmokeLatency, EveryCallWithinBudget,
+            {.title = "Each API call answers within the latency budget", .needs = kNeedsIdentity}) {
   const auto budget_ms = static_cast<double>(config().smoke.latency_budget.count());
-  title("Each API call answers within the latency budget");
-  KGATE_IDENTITY(alice, "alice");
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   const auto& p = config().profile;
-  property("budget_ms", budget_ms);
+  measure("budget", budget_ms, "ms");
 
   constexpr int kSamples = 3;
   struct Call {
@@ -45,7 +49,7 @@ TEST_F(SmokeLatency, EveryCallWithinBudget) {
   }
   std::string over;
   for (const auto& call : calls) {
-    property(call.name + " worst_ms", call.worst_ms);
+    measure(call.name + " worst", call.worst_ms, "ms");
     if (call.worst_ms > budget_ms)
       over += (over.empty() ? "" : ", ") + call.name + " took " +
               std::to_string(static_cast<long>(call.worst_ms)) + " ms";

@@ -7,9 +7,13 @@ namespace kgate {
 namespace {
 
 class SmokeRouting : public Check {
+ public:
+  static constexpr GroupInfo group{"smoke", "Routing"};
+  using Check::Check;
+
  protected:
   void expect_api_routed(const std::string& base, const char* what) {
-    KGATE_IDENTITY(alice, "alice");
+    const Identity& alice = c().identity("alice");
     auto a = api(alice, base);
     auto r = a.list();
     KGATE_REQUIRE(r.status == 200)
@@ -22,16 +26,15 @@ class SmokeRouting : public Check {
   }
 };
 
-TEST_F(SmokeRouting, FrontendRoutesApi) {
-  title("The frontend forwards /api calls to the backend");
-  if (config().target.frontend.empty())
-    GTEST_SKIP() << "no frontend URL configured (target.frontend)";
+KGATE_CHECK(SmokeRouting, FrontendRoutesApi,
+            {.title = "The frontend forwards /api calls to the backend",
+             .needs = kNeedsFrontend | kNeedsIdentity}) {
   expect_api_routed(config().target.frontend, "frontend");
 }
 
-TEST_F(SmokeRouting, IngressRoutesApiAndPage) {
-  title("The ingress routes /api to the backend and / to the frontend");
-  if (config().target.ingress.empty()) GTEST_SKIP() << "no ingress URL configured (target.ingress)";
+KGATE_CHECK(SmokeRouting, IngressRoutesApiAndPage,
+            {.title = "The ingress routes /api to the backend and / to the frontend",
+             .needs = kNeedsIngress | kNeedsIdentity}) {
   expect_api_routed(config().target.ingress, "ingress");
   std::string url = join_url(config().target.ingress, config().profile.frontend_page_path);
   auto r = c().send({"GET", url, {{"Accept", "text/html"}}, {}});

@@ -7,7 +7,11 @@ namespace {
 
 using nlohmann::json;
 
-class SmokeTasks : public Check {};
+class SmokeTasks : public Check {
+ public:
+  static constexpr GroupInfo group{"smoke", "Tasks"};
+  using Check::Check;
+};
 
 std::string statuses(const std::vector<int>& v) {
   std::string out;
@@ -21,9 +25,10 @@ bool list_has(const json& list, const std::string& id, const ProfileConfig& p) {
   return false;
 }
 
-TEST_F(SmokeTasks, FullTaskFlow) {
-  title("Create, list, get, update, complete and delete a task");
-  KGATE_IDENTITY(alice, "alice");
+KGATE_CHECK(SmokeTasks, FullTaskFlow,
+            {.title = "Create, list, get, update, complete and delete a task",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
   auto a = api(alice);
   const auto& p = config().profile;
   const std::string title_text = "kgate smoke " + random_hex(4);

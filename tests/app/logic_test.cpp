@@ -3,6 +3,7 @@
 
 #include "chat.hpp"
 #include "message.hpp"
+#include "rate_limit.hpp"
 #include "storage.hpp"
 #include "validation.hpp"
 
@@ -82,11 +83,11 @@ TEST(Validation, CountsCodePoints) {
 }
 
 TEST(Validation, NewTaskRules) {
-  auto ok = validate_new_task({{"title", "x"}, {"description", nullptr}, {"unknown", 1}}, true);
+  auto ok = validate_new_task({{"title", "x"}, {"description", nullptr}, {"unknown", 1}});
   ASSERT_TRUE(std::holds_alternative<NewTask>(ok));
   EXPECT_FALSE(std::get<NewTask>(ok).description);
 
-  auto errors = validate_new_task({{"title", 1}, {"completed", "no"}}, true);
+  auto errors = validate_new_task({{"title", 1}, {"completed", "no"}});
   ASSERT_TRUE(std::holds_alternative<ValidationErrors>(errors));
   auto detail = std::get<ValidationErrors>(errors).detail;
   ASSERT_EQ(detail.size(), 2u);
@@ -94,7 +95,129 @@ TEST(Validation, NewTaskRules) {
   EXPECT_EQ(detail[1]["loc"], json::array({"body", "completed"}));
 
   EXPECT_TRUE(std::holds_alternative<NewTask>(
-      validate_new_task({{"title", std::string(300, 'x')}}, false)));
+      validate_new_task({{"title", std::string(300, 'x')}}, TaskRules{.enforce_lengths = false})));
+}
+
+TEST(Validation, TheAppsOwnLimits) {
+  TaskRules rules{.title_max = 5, .description_max = 3};
+  EXPECT_TRUE(std::holds_alternative<NewTask>(
+      validate_new_task({{"title", "12345"}, {"description", "abc"}}, rules)));
+  auto errors = validate_new_task({{"title", "123456"}, {"description", "abcd"}}, rules);
+  ASSERT_TRUE(std::holds_alternative<ValidationErrors>(errors));
+  auto detail = std::get<ValidationErrors>(errors).detail;
+  ASSERT_EQ(detail.size(), 2u);
+  EXPECT_EQ(detail[0]["ctx"]["max_length"], 5);
+  EXPECT_EQ(detail[1]["ctx"]["max_length"], 3);
+}
+
+TEST(Validation, LaxBooleansAreWhatPydanticCoerces) {
+  TaskRules lax{.lax_types = true};
+  auto completed = [&](const json& value) -> std::optional<bool> {
+    auto r = validate_new_task({{"title", "x"}, {"completed", value}}, lax);
+    if (!std::holds_alternative<NewTask>(r)) return std::nullopt;
+    return std::get<NewTask>(r).completed;
+  };
+  for (const json& yes : {json(true), json(1), json(1.0), json("yes"), json("Y"), json("on"),
+                          json("t"), json("TRUE"), json("1")}) {
+    EXPECT_EQ(completed(yes), true) << yes.dump();
+  }
+  for (const json& no : {json(false), json(0), json("no"), json("off"), json("f"), json("0")}) {
+    EXPECT_EQ(completed(no), false) << no.dump();
+  }
+  for (const json& neither :
+       {json("kgate"), json(""), json(2), json(0.5), json::object(), json::array()}) {
+    EXPECT_FALSE(completed(neither)) << neither.dump();
+  }
+  // Strict (the contract's default): only true and false.
+  EXPECT_TRUE(std::holds_alternative<ValidationErrors>(
+      validate_new_task({{"title", "x"}, {"completed", 1}})));
+}
+
+TEST(Validation, StatusFieldInsteadOfCompleted) {
+  TaskRules status{.status_field = true};
+  auto done = validate_task_changes({{"status", "completed"}, {"completed", false}}, status);
+  ASSERT_TRUE(std::holds_alternative<TaskChanges>(done));
+  EXPECT_EQ(std::get<TaskChanges>(done).completed, true);
+  auto ignored = validate_task_changes({{"completed", true}}, status);
+  ASSERT_TRUE(std::holds_alternative<TaskChanges>(ignored));
+  EXPECT_FALSE(std::get<TaskChanges>(ignored).completed);
+  auto bad = validate_task_changes({{"status", "done"}}, status);
+  ASSERT_TRUE(std::holds_alternative<ValidationErrors>(bad));
+  EXPECT_EQ(std::get<ValidationErrors>(bad).detail[0]["type"], "enum");
+}
+
+TEST(Validation, Uuids) {
+  const std::string canonical = "0b7e5e0c-2f0a-4c1e-9a51-3d1c3c0f4a11";
+  EXPECT_EQ(canonical_uuid(canonical), canonical);
+  EXPECT_EQ(canonical_uuid("0B7E5E0C-2F0A-4C1E-9A51-3D1C3C0F4A11"), canonical);
+  EXPECT_EQ(canonical_uuid("0b7e5e0c2f0a4c1e9a513d1c3c0f4a11"), canonical);
+  EXPECT_EQ(canonical_uuid("{" + canonical + "}"), canonical);
+  EXPECT_EQ(canonical_uuid("urn:uuid:" + canonical), canonical);
+  for (const char* bad :
+       {"", "alice", "0b7e5e0c-2f0a-4c1e-9a51-3d1c3c0f4a1", "0b7e5e0c-2f0a-4c1e-9a51-3d1c3c0f4a1g",
+        "0b7e5e0c2-f0a-4c1e-9a51-3d1c3c0f4a11", "0b7e5e0c-2f0a-4c1e-9a51-3d1c3c0f4a11x"}) {
+    EXPECT_FALSE(canonical_uuid(bad)) << bad;
+  }
+  auto error = uuid_error(json::array({"path", "user_id"}), "alice").detail[0];
+  EXPECT_EQ(error["type"], "uuid_parsing");
+  EXPECT_EQ(error["input"], "alice");
+}
+
+TEST(Validation, EmailPolicies) {
+  const std::string reserved =
+      "The part after the @-sign is a special-use or reserved name that cannot be used with "
+      "email.";
+  for (const char* email :
+       {"a@kgate.test", "a@x.example", "a@x.invalid", "a@x.localhost", "a@printer.local",
+        "a@x.onion", "a@1.0.0.127.in-addr.arpa", "a@KGATE.TEST"}) {
+    EXPECT_EQ(email_refusal(email, true), reserved) << email;
+    EXPECT_FALSE(email_refusal(email, false)) << email;
+  }
+  for (const char* email :
+       {"a@example.com", "a@test.example.org", "a@latest.dev", "a@local.host"}) {
+    EXPECT_FALSE(email_refusal(email, true)) << email;
+  }
+  EXPECT_TRUE(email_refusal("no-at-sign", true));
+  EXPECT_TRUE(email_refusal("@example.com", true));
+  EXPECT_TRUE(email_refusal("a@localhost", true));
+  EXPECT_TRUE(email_refusal("a@example..com", true));
+}
+
+TEST(RateLimit, ParsesCountAndWindow) {
+  using namespace std::chrono;
+  auto limit = parse_rate_limit("100/hour");
+  EXPECT_EQ(limit.requests, 100u);
+  EXPECT_EQ(limit.window, hours(1));
+  EXPECT_EQ(limit.text, "100/hour");
+  EXPECT_EQ(parse_rate_limit("20/10s").window, seconds(10));
+  EXPECT_EQ(parse_rate_limit("5/minute").window, minutes(1));
+  EXPECT_EQ(parse_rate_limit("5/second").window, seconds(1));
+  EXPECT_EQ(parse_rate_limit("1000/day").window, hours(24));
+  EXPECT_EQ(parse_rate_limit("1000/2d").window, hours(48));
+  EXPECT_EQ(parse_rate_limit("3/1.5s").window, milliseconds(1500));
+  EXPECT_EQ(parse_rate_limit("3/250ms").window, milliseconds(250));
+  for (const char* bad : {"", "100", "/hour", "x/hour", "0/hour", "-1/hour", "10/", "10/fortnight",
+                          "10/0s", "10/0.1ms", "1e3/hour"}) {
+    EXPECT_THROW(parse_rate_limit(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(RateLimit, FixedWindowsPerClient) {
+  using namespace std::chrono;
+  const auto t0 = FixedWindowLimiter::Clock::time_point{} + hours(1);
+  FixedWindowLimiter limiter(parse_rate_limit("2/10s"), t0);
+  EXPECT_TRUE(limiter.admit("a", t0).allowed);
+  EXPECT_EQ(limiter.admit("a", t0 + seconds(1)).remaining, 0u);
+  auto refused = limiter.admit("a", t0 + milliseconds(2500));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after, seconds(8));  // 7.5 s to the window's end, rounded up
+  EXPECT_TRUE(limiter.admit("b", t0 + seconds(3)).allowed);
+  EXPECT_EQ(limiter.admit("a", t0 + milliseconds(9990)).retry_after, seconds(1));
+  // The next window starts afresh for everyone.
+  EXPECT_TRUE(limiter.admit("a", t0 + seconds(10)).allowed);
+  EXPECT_TRUE(limiter.admit("a", t0 + seconds(15)).allowed);
+  EXPECT_FALSE(limiter.admit("a", t0 + seconds(19)).allowed);
+  EXPECT_TRUE(limiter.admit("a", t0 + seconds(25)).allowed);
 }
 
 TEST(Validation, MalformedJsonIsFlagged) {

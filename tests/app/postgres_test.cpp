@@ -164,6 +164,72 @@ TEST_F(PostgresTest, TwoReplicasShareOneDatabase) {
   EXPECT_EQ(json_body(via_a.get(task_path(user, task["id"])))["completed"], true);
 }
 
+TEST_F(PostgresTest, RequireRegisteredUsersReadsTheUsersTable) {
+  TodoAppOptions api_options = options();
+  api_options.extra_args = {"--require-registered-users"};
+  TodoApp api(api_options);
+  const std::string ghost = fresh_user("pg-ghost");
+  auto refused = client_for(api, ghost).post(tasks_path(ghost), {{"title", "orphan"}});
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_EQ(json_body(refused), json({{"detail", "Internal Server Error"}}));
+  EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks WHERE user_id = '" + ghost + "'"), "0");
+  EXPECT_NE(api.log().find("violates foreign key constraint \"tasks_user_id_fkey\""),
+            std::string::npos)
+      << api.log();
+
+  // Register writes the row; the same id then has tasks.
+  const std::string email = fresh_user("pg-member") + "@example.com";
+  auto registered = register_account(api.url(), email);
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  const std::string member = json_body(registered)["id"];
+  EXPECT_EQ(pg_->query_value("SELECT email FROM users WHERE id = '" + member + "'"), email);
+  auto as_member = client_for(api, member);
+  create_task(as_member, member, {{"title", "a member's task"}});
+  EXPECT_EQ(as_member.post(chat_path(member), {{"message", "What's pending?"}}).status, 200);
+
+  // The web role's sign-up writes the same table.
+  TodoAppOptions web_options;
+  web_options.role = "web";
+  web_options.database = pg_->url();
+  web_options.extra_args = {"--require-registered-users"};
+  TodoApp web(web_options);
+  const std::string web_email = fresh_user("pg-browser") + "@example.com";
+  auto signed_up = sign_up(web.url(), web_email);
+  ASSERT_EQ(signed_up.status, 200) << signed_up.body;
+  const std::string browser = json_body(signed_up)["user"]["id"];
+  EXPECT_EQ(pg_->query_value("SELECT email FROM users WHERE id = '" + browser + "'"), web_email);
+  EXPECT_EQ(client_for(api, browser).post(tasks_path(browser), {{"title", "from the web"}}).status,
+            201);
+
+  // leaky-errors shows PostgreSQL's own words.
+  api_options.faults = {"leaky-errors"};
+  TodoApp leaky(api_options);
+  auto leaked = client_for(leaky, ghost).post(tasks_path(ghost), {{"title", "orphan"}});
+  EXPECT_EQ(leaked.status, 500);
+  EXPECT_NE(leaked.body.find("ForeignKeyViolation"), std::string::npos) << leaked.body;
+  EXPECT_NE(leaked.body.find("is not present in table"), std::string::npos) << leaked.body;
+}
+
+TEST_F(PostgresTest, StateInMemoryIsNeitherStoredNorShared) {
+  TodoAppOptions memory = options();
+  memory.faults = {"state-in-memory"};
+  TodoApp a(memory);
+  TodoApp b(memory);
+  const std::string user = fresh_user("pg-memory");
+  auto via_a = client_for(a, user);
+  auto task = create_task(via_a, user, {{"title", "only in A's memory"}});
+  EXPECT_EQ(via_a.get(task_path(user, task["id"])).status, 200);
+  ASSERT_EQ(via_a.post(chat_path(user), {{"message", "Add a task to stay put"}}).status, 200);
+  auto via_b = client_for(b, user);
+  EXPECT_EQ(via_b.get(task_path(user, task["id"])).status, 404);
+  EXPECT_EQ(json_body(via_b.get(tasks_path(user))), json::array());
+  EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks WHERE user_id = '" + user + "'"), "0");
+  EXPECT_EQ(pg_->query_value("SELECT count(*) FROM conversations WHERE user_id = '" + user + "'"),
+            "0");
+  // Readiness still asks the database it was given.
+  EXPECT_EQ(ApiClient(a.url()).get("/ready").status, 200);
+}
+
 // Runs last in this binary's order: it stops and restarts the shared cluster.
 TEST_F(PostgresTest, ZReadinessFollowsTheDatabaseAndTheAppReconnects) {
   TodoApp app(options());

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include <kgate/url.hpp>
+#include <kgate/wait.hpp>
 
 namespace apptest {
 
@@ -66,6 +67,37 @@ std::string header(const kgate::http::Response& response, const std::string& nam
 std::string fresh_user(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return prefix + "-" + std::to_string(++counter);
+}
+
+kgate::http::Response register_account(const std::string& base_url, const std::string& email,
+                                       const std::string& password) {
+  return ApiClient(base_url).post("/api/auth/register",
+                                  {{"email", email}, {"password", password}, {"name", "Tester"}});
+}
+
+kgate::http::Response json_login(const std::string& base_url, const std::string& email,
+                                 const std::string& password) {
+  return ApiClient(base_url).post("/api/auth/login", {{"email", email}, {"password", password}});
+}
+
+kgate::http::Response form_login(const std::string& base_url, const std::string& form) {
+  return ApiClient(base_url).send("POST", "/api/auth/login", form,
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
+}
+
+kgate::http::Response sign_up(const std::string& base_url, const std::string& email,
+                              const std::string& password) {
+  return ApiClient(base_url).post("/api/auth/sign-up/email",
+                                  {{"email", email}, {"password", password}, {"name", "Tester"}});
+}
+
+::testing::AssertionResult log_shows(const TodoApp& app, const std::string& text,
+                                     std::chrono::milliseconds timeout) {
+  auto seen =
+      kgate::wait_until([&](std::string*) { return app.log().find(text) != std::string::npos; },
+                        timeout, std::chrono::milliseconds(10));
+  if (seen.ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the log never showed '" << text << "':\n" << app.log();
 }
 
 }  // namespace apptest

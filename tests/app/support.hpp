@@ -40,4 +40,20 @@ std::string header(const kgate::http::Response& response, const std::string& nam
 // A unique user id per call, so stories do not see each other's tasks.
 std::string fresh_user(const std::string& prefix = "user");
 
+// The api role's own accounts: POST /api/auth/register with {email, password, name}.
+kgate::http::Response register_account(const std::string& base_url, const std::string& email,
+                                       const std::string& password = "a long enough password");
+// POST /api/auth/login with a JSON {email, password}.
+kgate::http::Response json_login(const std::string& base_url, const std::string& email,
+                                 const std::string& password = "a long enough password");
+// POST /api/auth/login with an x-www-form-urlencoded body, as given.
+kgate::http::Response form_login(const std::string& base_url, const std::string& form);
+// The web role's Better Auth sign-up.
+kgate::http::Response sign_up(const std::string& base_url, const std::string& email,
+                              const std::string& password = "a long enough password");
+
+// Waits until the app's log contains `text` (a test flag made the app write it).
+::testing::AssertionResult log_shows(const TodoApp& app, const std::string& text,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 }  // namespace apptest

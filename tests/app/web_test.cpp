@@ -316,6 +316,21 @@ TEST(WebFaults, BrokenPageAnswers500) {
   expect_web_contract(web, api, false, true);
 }
 
+TEST(WebFaults, BrokenRegisterFailsTheSignUp) {
+  TodoApp api;
+  TodoAppOptions options;
+  options.role = "web";
+  options.backend_url = api.url();
+  options.faults = {"broken-register"};
+  TodoApp web(options);
+  ApiClient browser(web.url());
+  const Account eve{"eve@example.com", "a long enough password", "Eve"};
+  auto up = sign_up(browser, eve);
+  EXPECT_EQ(up.status, 500) << up.body;
+  EXPECT_EQ(sign_in(browser, eve).status, 401);  // no account was made
+  expect_web_contract(web, api, true, true);
+}
+
 TEST(WebFaults, BadHealthBodyAppliesToTheWebHealthToo) {
   TodoAppOptions options;
   options.role = "web";

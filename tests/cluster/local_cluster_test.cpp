@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -118,6 +119,32 @@ TEST_F(LocalClusterTest, NodeIsReadyAndKubectlWorks) {
   auto r = cluster().kubectl({"get", "nodes", "-o", "name"});
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("node/kgate-node"), std::string::npos) << r.output;
+}
+
+// The cluster lives in its own network namespace: the host's namespace has no address, route or
+// listening socket in 10.0.0.0/8, while the cluster's namespace carries the pod and Service
+// ranges (the same commands, run there, show them: the check can fail).
+TEST_F(LocalClusterTest, HostNetworkHasNothingOfTheCluster) {
+  const std::regex ten(R"((^|[^0-9.])10\.[0-9]+\.[0-9]+\.[0-9]+)");
+  const std::vector<std::vector<std::string>> commands{
+      {"ip", "-4", "addr"}, {"ip", "-4", "route", "show", "table", "all"}, {"ss", "-ltnH"}};
+  for (const auto& argv : commands) {
+    auto host = cluster().on_host(argv);
+    ASSERT_EQ(host.status, 0) << host.output;
+    std::smatch m;
+    EXPECT_FALSE(std::regex_search(host.output, m, ten))
+        << "the host's namespace shows " << m.str() << " in `" << argv[0] << " " << argv[1]
+        << "`:\n"
+        << host.output;
+  }
+  auto inside = cluster().command("ip", {"-4", "route", "show", "table", "all"});
+  ASSERT_EQ(inside.status, 0) << inside.output;
+  EXPECT_NE(inside.output.find("local 10.244.1.0/24 dev lo"), std::string::npos) << inside.output;
+  EXPECT_NE(inside.output.find("local 10.96.1.0/24 dev lo"), std::string::npos) << inside.output;
+  auto listening = cluster().command("ss", {"-ltnH"});
+  EXPECT_NE(listening.output.find("10.244.1.1:10250"), std::string::npos)
+      << "the node agent listens on the node's address inside the namespace:\n"
+      << listening.output;
 }
 
 TEST_F(LocalClusterTest, DeploymentServesTheApiThroughItsService) {

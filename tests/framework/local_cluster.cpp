@@ -1,11 +1,17 @@
 #include "framework/local_cluster.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <kgate/kube/config.hpp>
 #include <kgate/wait.hpp>
@@ -83,14 +89,41 @@ LocalCluster::LocalCluster(std::chrono::seconds timeout) {
   std::istringstream env(slurp_file(dir_ + "/env"));
   for (std::string line; std::getline(env, line);) {
     if (line.rfind("KGATE_CLUSTER_NODE_IP=", 0) == 0) node_ip_ = line.substr(22);
+    if (line.rfind("KGATE_CLUSTER_NETNS=", 0) == 0) netns_ = line.substr(20);
   }
+  // Into the cluster's network: this thread, the threads it starts from now on and the processes
+  // it spawns (common/process starts a child in its caller's namespace).
+  host_netns_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  const std::string ns_path = "/run/netns/" + netns_;
+  int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (netns_.empty() || fd < 0 || host_netns_fd_ < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    if (host_netns_fd_ >= 0) ::close(host_netns_fd_);
+    errno = err;
+    process_.stop(SIGTERM, std::chrono::seconds(20));
+    throw std::runtime_error("cannot enter the cluster's network namespace '" + netns_ +
+                             "': " + std::strerror(errno));
+  }
+  ::close(fd);
   kube::LoadOptions lo;
   lo.kubeconfig = kubeconfig_;
   client_ = std::make_unique<kube::Client>(kube::load_config(lo));
 }
 
+void LocalCluster::leave_netns() {
+  if (host_netns_fd_ < 0) return;
+  // Back to the host's namespace first: teardown kills every process left in the cluster's.
+  if (::setns(host_netns_fd_, CLONE_NEWNET) != 0)
+    std::cerr << "local cluster: cannot return to the host's network namespace: "
+              << std::strerror(errno) << "\n";
+  ::close(host_netns_fd_);
+  host_netns_fd_ = -1;
+}
+
 LocalCluster::~LocalCluster() {
   client_.reset();
+  leave_netns();
   process_.stop(SIGTERM, std::chrono::seconds(30));
   remove_temp_dir(base_dir_);  // kept when KGATE_KEEP_TMP is set
 }
@@ -102,12 +135,39 @@ std::string LocalCluster::log_tail(const std::string& component, std::size_t byt
 
 LocalCluster::Result LocalCluster::kubectl(const std::vector<std::string>& args,
                                            std::chrono::seconds timeout) {
-  static int counter = 0;
+  return command("kubectl", args, timeout);
+}
+
+LocalCluster::Result LocalCluster::on_host(const std::vector<std::string>& argv,
+                                           std::chrono::seconds timeout) {
+  Result r;
+  std::exception_ptr error;
+  // A thread of its own enters the host's namespace; the child starts in its caller's.
+  std::thread host([&] {
+    try {
+      if (::setns(host_netns_fd_, CLONE_NEWNET) != 0)
+        throw std::runtime_error(std::string("setns to the host's namespace: ") +
+                                 std::strerror(errno));
+      r = command(argv.at(0), {argv.begin() + 1, argv.end()}, timeout);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  host.join();
+  if (error) std::rethrow_exception(error);
+  return r;
+}
+
+LocalCluster::Result LocalCluster::command(const std::string& program,
+                                           const std::vector<std::string>& args,
+                                           std::chrono::seconds timeout) {
+  static std::atomic<int> counter{0};
   ProcessSpec spec;
-  spec.program = "kubectl";
+  spec.program = program;
   spec.args = args;
   spec.env_set["KUBECONFIG"] = kubeconfig_;
-  spec.log_path = base_dir_ + "/kubectl-" + std::to_string(++counter) + ".out";
+  std::string base = program.substr(program.rfind('/') + 1);
+  spec.log_path = base_dir_ + "/" + base + "-" + std::to_string(++counter) + ".out";
   ChildProcess p(spec);
   Result r;
   auto status = p.wait(timeout);

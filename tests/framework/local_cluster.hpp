@@ -4,6 +4,11 @@
 // processes), started once, torn down by the destructor. Waiting helpers in the style of the
 // Kubernetes e2e framework: poll a condition with a deadline, never sleep a fixed time.
 //
+// The cluster lives in a network namespace of its own (see local-cluster.sh). The constructor
+// moves the calling thread into it (setns), so the test, the threads it starts afterwards and
+// every process it spawns (kubectl, helm, kgate) talk to the cluster from inside; the destructor
+// moves back before the cluster is torn down. Construct it before starting threads of your own.
+//
 //   kgate::testfw::LocalCluster cluster;
 //   cluster.apply(deployment_yaml);
 //   auto pods = wait_for_ready_pods(cluster.client(), "default", "app=todo", 2, 90s);
@@ -28,6 +33,7 @@ class LocalCluster {
   const std::string& kubeconfig() const { return kubeconfig_; }
   const std::string& dir() const { return dir_; }
   const std::string& node_ip() const { return node_ip_; }
+  const std::string& netns() const { return netns_; }  // kgate-lc-...
   std::chrono::milliseconds startup_time() const { return startup_; }
   kube::Client& client() { return *client_; }
 
@@ -40,11 +46,21 @@ class LocalCluster {
                  std::chrono::seconds timeout = std::chrono::seconds(60));
   // kubectl apply -f of the YAML text; throws on failure with kubectl's output.
   void apply(const std::string& yaml);
+  // Any program, run in the cluster's network with this cluster's KUBECONFIG (helm, kgate, ip).
+  Result command(const std::string& program, const std::vector<std::string>& args,
+                 std::chrono::seconds timeout = std::chrono::seconds(60));
+  // A command run in the host's network namespace (the one the test started in), for checking
+  // that nothing of the cluster is visible there.
+  Result on_host(const std::vector<std::string>& argv,
+                 std::chrono::seconds timeout = std::chrono::seconds(30));
   // The tail of a component's log (apiserver, controller-manager, node-agent, etcd).
   std::string log_tail(const std::string& component, std::size_t bytes = 3000) const;
 
  private:
-  std::string base_dir_, dir_, kubeconfig_, node_ip_;
+  void leave_netns();
+
+  std::string base_dir_, dir_, kubeconfig_, node_ip_, netns_;
+  int host_netns_fd_ = -1;
   std::chrono::milliseconds startup_{0};
   ChildProcess process_;
   std::unique_ptr<kube::Client> client_;

@@ -65,9 +65,15 @@ TodoApp::TodoApp(TodoAppOptions options) : options_(std::move(options)) {
                "127.0.0.1",   "--port",      std::to_string(options_.port),
                "--port-file", port_file};
   // A few I/O threads whatever the machine: tests run several apps side by side.
-  if (std::find(options_.extra_args.begin(), options_.extra_args.end(), "--threads") ==
-      options_.extra_args.end()) {
-    spec.args.insert(spec.args.end(), {"--threads", "4"});
+  auto has_arg = [&](const char* name) {
+    return std::find(options_.extra_args.begin(), options_.extra_args.end(), name) !=
+           options_.extra_args.end();
+  };
+  if (!has_arg("--threads")) spec.args.insert(spec.args.end(), {"--threads", "4"});
+  // A short quiet time, so that stopping an app does not cost its 1 s default in every test;
+  // the stories of the drain choose their own.
+  if (!has_arg("--drain-quiet") && !options_.env.count("TODO_DRAIN_QUIET")) {
+    spec.args.insert(spec.args.end(), {"--drain-quiet", "100ms"});
   }
   spec.args.push_back("--database");
   spec.args.push_back(options_.database.empty() ? "sqlite::memory:" : options_.database);
@@ -88,9 +94,29 @@ TodoApp::TodoApp(TodoAppOptions options) : options_(std::move(options)) {
   secret_ = options_.secret;
   if (secret_.empty() && options_.role == "api" && options_.jwks_url.empty()) secret_ = kTestSecret;
   // Hermetic: nothing from the developer's shell leaks into the app's configuration.
-  for (const char* name :
-       {"DATABASE_URL", "BETTER_AUTH_SECRET", "JWKS_URL", "BACKEND_URL", "TODO_FAULTS",
-        "CORS_ORIGINS", "LOG_LEVEL", "TODO_FAULT_SLOW_MS", "TODO_FAULT_ERROR_RATE"}) {
+  for (const char* name : {"DATABASE_URL",
+                           "BETTER_AUTH_SECRET",
+                           "JWKS_URL",
+                           "BACKEND_URL",
+                           "TODO_FAULTS",
+                           "CORS_ORIGINS",
+                           "LOG_LEVEL",
+                           "TODO_FAULT_SLOW_MS",
+                           "TODO_FAULT_ERROR_RATE",
+                           "TODO_FAULT_WARMUP_MS",
+                           "TODO_DRAIN_QUIET",
+                           "TODO_LOG_REQUEST_READ",
+                           "TODO_USER_ID_FORMAT",
+                           "TODO_LOGIN_FORM",
+                           "TODO_EMAIL_POLICY",
+                           "TODO_REQUIRE_REGISTERED_USERS",
+                           "TODO_TASK_SCHEMA",
+                           "TODO_TITLE_MAX",
+                           "TODO_DESCRIPTION_MAX",
+                           "TODO_CHAT_REPLY",
+                           "TODO_RATE_LIMIT",
+                           "TODO_BODY_LIMIT_STATUS",
+                           "TODO_LAX_TYPES"}) {
     if (!options_.env.count(name)) spec.env_unset.push_back(name);
   }
   spec.env_set = options_.env;

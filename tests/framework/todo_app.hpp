@@ -24,7 +24,8 @@ struct TodoAppOptions {
   std::string jwks_url{};
   // Extra environment (CORS_ORIGINS, TODO_FAULT_SLOW_MS, ...).
   std::map<std::string, std::string> env{};
-  // More command line, e.g. {"--grace", "2s"}; "--threads N" here replaces the default 4.
+  // More command line, e.g. {"--grace", "2s"}; "--threads N" here replaces the default 4, and
+  // "--drain-quiet D" the default 100ms (the app's own default is 1s).
   std::vector<std::string> extra_args{};
   unsigned short port = 0;  // 0: the OS picks (prefer it)
   std::chrono::milliseconds start_timeout{10000};

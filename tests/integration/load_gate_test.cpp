@@ -57,8 +57,16 @@ TEST(LoadGate, PassesWhenEveryThresholdHolds) {
     EXPECT_EQ(run.status_of(std::string("load.Thresholds.") + t), "passed") << t << run.output;
   // The measured value travels with each threshold into every report.
   auto check = run.check("load.Thresholds.p95 < 500ms");
-  EXPECT_TRUE(check["properties"].contains("measured")) << check.dump();
-  EXPECT_NE(run.junit.find("name=\"measured\""), std::string::npos);
+  ASSERT_EQ(check["thresholds"].size(), 1u) << check.dump();
+  EXPECT_EQ(check["thresholds"][0]["expression"], "p95 < 500ms");
+  EXPECT_FALSE(check["thresholds"][0]["measured"].get<std::string>().empty());
+  EXPECT_NE(run.junit.find("name=\"threshold: p95 &lt; 500ms\""), std::string::npos) << run.junit;
+  // The run's measurements are typed: numbers with units, series on the run's clock.
+  auto scenario = run.check("load.Run.Scenario");
+  bool p95_in_ms = false;
+  for (const auto& m : scenario["scalars"]) p95_in_ms |= m["name"] == "p95" && m["unit"] == "ms";
+  EXPECT_TRUE(p95_in_ms) << scenario["scalars"].dump();
+  EXPECT_FALSE(scenario["charts"][0]["series"][0]["t"].empty());
 }
 
 TEST(LoadGate, SlowFaultBreachesTheLatencyThreshold) {

@@ -168,6 +168,19 @@ TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
       << "reports are written for an unreachable target too";
 }
 
+// Three unreachable URLs share one deadline: the preflight ends at target.reachable_within,
+// not three times it (each URL used to get a fresh one).
+TEST(KgateCli, PreflightHasOneDeadlineForEveryUrl) {
+  std::string cfg = write_temp_file("kgate.yaml", "target:\n  reachable_within: 2s\n");
+  auto run = run_kgate(std::vector<std::string>{
+      "run", "--config", cfg, "--target", "http://127.0.0.1:9", "--frontend", "http://127.0.0.1:9",
+      "--ingress", "http://127.0.0.1:9"});
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  // 2 s of waiting plus the process's own start and reports; 3 × 2 s would be 6 s.
+  EXPECT_LT(run.took, std::chrono::milliseconds(4000)) << run.output;
+  EXPECT_NE(run.output.find("Connection refused"), std::string::npos) << run.output;
+}
+
 TEST(KgateCli, ConfigErrorExits2NamingFileLineColumn) {
   std::string cfg = write_temp_file(
       "kgate.yaml",
@@ -307,16 +320,24 @@ TEST_F(SmokeGate, RateLimitIsHonouredAndRetried) {
   EXPECT_TRUE(saw_429) << run.check("smoke.Chat.AddTaskByNaturalLanguage").dump(2);
 }
 
-// Past the retry budget, rate limiting is reported as such: skipped with the reason, not failed.
-TEST_F(SmokeGate, PersistentRateLimitIsReportedAsSkippedNotFailed) {
+// Past the retry budget, rate limiting is reported as such: inconclusive with the reason, not
+// failed and not passed; it fails the gate only when the gate says so (--fail-on-skip).
+TEST_F(SmokeGate, PersistentRateLimitIsInconclusiveNotFailed) {
   start_app({"rate-limit"});
   std::string cfg = write_temp_file("kgate.yaml", "auth:\n  rate_limit_retries: 0\n");
   auto run = kgate({"--config", cfg, "--tags", "chat"});
   EXPECT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "skipped") << run.output;
+  EXPECT_EQ(run.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "inconclusive") << run.output;
   EXPECT_NE(run.message_of("smoke.Chat.AddTaskByNaturalLanguage").find("rate-limited POST"),
             std::string::npos)
       << run.message_of("smoke.Chat.AddTaskByNaturalLanguage");
+  EXPECT_EQ(run.results["summary"].value("passed", -1), 0) << "inconclusive is not passed";
+  EXPECT_NE(run.junit.find("<skipped message=\"inconclusive: target rate-limited POST"),
+            std::string::npos)
+      << run.junit;
+  auto strict = kgate({"--config", cfg, "--tags", "chat", "--fail-on-skip"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_EQ(strict.status_of("smoke.Chat.AddTaskByNaturalLanguage"), "inconclusive");
 }
 
 }  // namespace
@@ -325,22 +346,41 @@ TEST_F(SmokeGate, PersistentRateLimitIsReportedAsSkippedNotFailed) {
 namespace kgate::test {
 namespace {
 
-// Without the secret, checks that need an identity are skipped: fine for a developer, not for
-// a release gate that must not pass on what it never checked.
+// Without a frontend URL, the frontend's checks do not apply: fine for a developer, not for a
+// release gate that must not pass on what it never checked.
 TEST_F(SmokeGate, FailOnSkipTurnsUncheckedIntoAFailedGate) {
   start_app();
   KgateOptions o;
-  o.args = {"run", "--target", api_->url(), "--suites", "smoke", "--tags", "tasks"};
+  o.args = {"run", "--target", api_->url(), "--suites", "smoke", "--tags", "health"};
+  o.env = {{"BETTER_AUTH_SECRET", kSecret}};
   auto lenient = run_kgate(o);
   EXPECT_EQ(lenient.exit_code, 0) << lenient.output;
-  EXPECT_EQ(lenient.status_of("smoke.Tasks.FullTaskFlow"), "skipped");
+  EXPECT_EQ(lenient.status_of("smoke.Health.FrontendPage"), "skipped");
   o.args.push_back("--fail-on-skip");
   auto strict = run_kgate(o);
   EXPECT_EQ(strict.exit_code, 1) << strict.output;
-  EXPECT_EQ(strict.status_of("smoke.Tasks.FullTaskFlow"), "failed");
-  EXPECT_NE(strict.message_of("smoke.Tasks.FullTaskFlow").find("BETTER_AUTH_SECRET"),
+  EXPECT_EQ(strict.status_of("smoke.Health.FrontendPage"), "skipped") << "still what it was";
+  EXPECT_NE(strict.junit.find("(fails the gate: run.fail_on_skip)"), std::string::npos)
+      << strict.junit;
+  EXPECT_NE(strict.output.find("fail the gate (fail_on_skip)"), std::string::npos) << strict.output;
+}
+
+// Without the secret kgate cannot mint identities: the run could not test, and that fails it.
+TEST_F(SmokeGate, NoIdentitiesIsAFailedRunNotAQuietSkip) {
+  start_app();
+  KgateOptions o;
+  o.args = {"run", "--target", api_->url(), "--suites", "smoke"};
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status_of("preflight.Auth.Identities"), "failed") << run.output;
+  EXPECT_NE(run.message_of("preflight.Auth.Identities").find("BETTER_AUTH_SECRET"),
             std::string::npos)
-      << strict.message_of("smoke.Tasks.FullTaskFlow");
+      << run.message_of("preflight.Auth.Identities");
+  EXPECT_EQ(run.status_of("smoke.Tasks.FullTaskFlow"), "skipped");
+  EXPECT_NE(run.message_of("smoke.Tasks.FullTaskFlow").find("see preflight.Auth"),
+            std::string::npos);
+  EXPECT_EQ(run.status_of("smoke.Health.BackendHealth"), "passed") << "the rest still runs";
+  EXPECT_NE(run.html.find("<h1 class=\"verdict\" id=\"verdict\">FAIL</h1>"), std::string::npos);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ EXPECTED_JSON:
                "properties": {name: value}}, ...],            # in document order
    "cases": {"<classname>.<name>": {"status": "passed"|"failed"|"skipped",
                                     "message": ..., "text_contains": [...],
+                                    "system_out_contains": [...],
                                     "properties": {name: value}}},
    "root_properties": {name: value}}                          # optional
 Exits 0 when everything matches, 1 with one line per mismatch otherwise.
@@ -96,6 +97,9 @@ def main():
             if skips:
                 expect(skips[0].message == want["message"],
                        f"{key}: skip reason {skips[0].message!r}, want {want['message']!r}")
+        out = case.system_out or ""
+        for part in want.get("system_out_contains", []):
+            expect(part in out, f"{key}: system-out lacks {part!r}")
         got_props = props(case._elem)
         for name, value in want.get("properties", {}).items():
             expect(got_props.get(name) == value,

@@ -86,12 +86,25 @@ def main():
     checks = doc.get("checks", [])
     summary = doc.get("summary", {})
     for status, key in (("passed", "passed"), ("failed", "failed"), ("skipped", "skipped"),
-                        ("warning", "warnings")):
+                        ("warning", "warnings"), ("inconclusive", "inconclusive"),
+                        ("error", "errors")):
         n = sum(1 for c in checks if c.get("status") == status)
         if summary.get(key) != n:
             problems.append(f"summary.{key}={summary.get(key)} but {n} checks are {status}")
     if summary.get("total") != len(checks):
         problems.append(f"summary.total={summary.get('total')} but {len(checks)} checks")
+    # Series are pairs: one time per value in line charts, none in bar charts.
+    for c in checks + doc.get("suite_results", []):
+        for chart in c.get("charts", []):
+            for s in chart.get("series", []):
+                want = 0 if chart.get("labels") else len(s.get("values", []))
+                if len(s.get("t", [])) != want:
+                    problems.append(f"{c.get('id', c.get('name'))}: series {s.get('name')!r} has "
+                                    f"{len(s.get('t', []))} times for {len(s.get('values', []))} "
+                                    "values")
+        times = [e.get("t") for e in c.get("events", [])]
+        if times != sorted(times):
+            problems.append(f"{c.get('id', c.get('name'))}: events out of time order")
 
     if problems:
         print(f"results.json does not match the schema ({how}):")

@@ -260,10 +260,15 @@ TEST_F(ReportsConsumersTest, JunitparserReadsTheJunitReport) {
        {{"smoke.Health.BackendHealth",
          {{"status", "passed"},
           {"properties",
-           {{"latency_ms", "12.5"},
-            {"latency_ms.threshold", "500"},
+           {{"latency", "12.5 ms"},
+            {"threshold: latency < 500ms", "12.5 ms (met)"},
             {"body", std::string("ok ") + kgate::testing::kNonAscii},
-            {"title", "Backend /health answers 200 healthy"}}}}},
+            {"title", "Backend /health answers 200 healthy"}}},
+          // The time series and the timeline, end to end.
+          {"system_out_contains",
+           {"chart: Throughput <over time> (req/s)",
+            "answered: 3 points from 1s to 3s, min 10, max 30, last 30",
+            "timeline:", "delete             pod/todo-<1>: sent by kgate"}}}},
         {"smoke.Admin.AdminLogin",
          {{"status", "skipped"}, {"message", "no admin credentials <configured> & none given"}}},
         {"security.Authz.NoCrossUserRead",
@@ -273,13 +278,13 @@ TEST_F(ReportsConsumersTest, JunitparserReadsTheJunitReport) {
            {"authz.cpp:42: expected 403, got 200", "a<b & c>d \"q\" 'a'  end", "authz.cpp:57"}},
           {"properties",
            {{"severity", "high"},
-            {"owasp", "API1:2023"},
+            {"reference", "OWASP API1:2023"},
             {"token", "[REDACTED]"},
             {"awkward", "a<b & c>d \"q\" 'a'  end"}}}}},
         {"extra.Misc.SplitSecret",
          {{"status", "failed"},
           {"message", "[REDACTED] must not survive control-character stripping"},
-          {"properties", {{"p95_ms", "812"}, {"p95_ms_threshold", "500"}}}}}}}};
+          {"properties", {{"p95", "812 ms"}, {"threshold: p95 < 500ms", "812 ms (not met)"}}}}}}}};
   const fs::path exp_path = tmp_.path() / "expected.json";
   write_text(exp_path, expected.dump(2));
 
@@ -460,6 +465,11 @@ TEST_F(ReportsConsumersTest, ChromiumRendersTheHtmlWithoutErrorsOrNetwork) {
       ++articles;
     EXPECT_EQ(articles, static_cast<std::size_t>(c.articles));
     EXPECT_EQ(r.dom.out.find(kgate::testing::kPlantedSecret), std::string::npos);
+    if (c.name == "sample") {  // the time series and the timeline, end to end
+      EXPECT_NE(r.dom.out.find("<h4>Timeline</h4>"), std::string::npos);
+      EXPECT_NE(r.dom.out.find("pod/todo-&lt;1&gt;"), std::string::npos);
+      EXPECT_NE(r.dom.out.find("Throughput &lt;over time&gt;"), std::string::npos);
+    }
   }
 }
 

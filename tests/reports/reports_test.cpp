@@ -273,6 +273,8 @@ TEST_F(ReportsTest, StatusNamesAndCounts) {
   EXPECT_STREQ(kgate::to_string(CheckStatus::Passed), "passed");
   EXPECT_STREQ(kgate::to_string(CheckStatus::Failed), "failed");
   EXPECT_STREQ(kgate::to_string(CheckStatus::Skipped), "skipped");
+  EXPECT_STREQ(kgate::to_string(CheckStatus::Inconclusive), "inconclusive");
+  EXPECT_STREQ(kgate::to_string(CheckStatus::Error), "error");
   const RunResult run = sample_run();
   EXPECT_EQ(run.count(CheckStatus::Passed), 1);
   EXPECT_EQ(run.count(CheckStatus::Failed), 2);
@@ -294,7 +296,8 @@ TEST_F(ReportsTest, JunitIsWellFormedWithRightCounts) {
   EXPECT_EQ(root->at("skipped"), "1");
   EXPECT_EQ(root->at("time"), "42.500");
   EXPECT_EQ(root->at("timestamp"), "2024-05-01T12:00:00Z");
-  EXPECT_EQ(root->first("properties"), nullptr) << "testsuites-level properties only when aborted";
+  EXPECT_EQ(props_of(*root).at("kgate.verdict"), "FAIL");
+  EXPECT_EQ(props_of(*root).count("kgate.aborted"), 0u) << "said only when aborted";
 
   const auto suites = root->all("testsuite");
   ASSERT_EQ(suites.size(), 4u);
@@ -328,12 +331,19 @@ TEST_F(ReportsTest, JunitIsWellFormedWithRightCounts) {
   EXPECT_EQ(smoke[0]->first("failure"), nullptr);
   EXPECT_EQ(smoke[0]->first("skipped"), nullptr);
   const auto hp = props_of(*smoke[0]);
-  EXPECT_EQ(hp.at("latency_ms"), "12.5");
-  EXPECT_EQ(hp.at("latency_ms.threshold"), "500");
+  EXPECT_EQ(hp.at("latency"), "12.5 ms") << "a scalar with its unit";
+  EXPECT_EQ(hp.at("threshold: latency < 500ms"), "12.5 ms (met)");
   EXPECT_EQ(hp.at("title"), "Backend /health answers 200 healthy");
   ASSERT_NE(smoke[0]->first("system-out"), nullptr);
-  EXPECT_NE(smoke[0]->first("system-out")->text.find("GET https://todo.example.test/health -> 200"),
-            std::string::npos);
+  const std::string health_out = smoke[0]->first("system-out")->text;
+  EXPECT_NE(health_out.find("GET https://todo.example.test/health -> 200"), std::string::npos);
+  // Series and the timeline, as short text.
+  EXPECT_NE(health_out.find("answered: 3 points from 1s to 3s, min 10, max 30, last 30"),
+            std::string::npos)
+      << health_out;
+  EXPECT_NE(health_out.find("1.5s  delete             pod/todo-<1>: sent by kgate"),
+            std::string::npos)
+      << health_out;
 
   const auto* skipped = smoke[1]->first("skipped");
   ASSERT_NE(skipped, nullptr);
@@ -350,7 +360,7 @@ TEST_F(ReportsTest, JunitIsWellFormedWithRightCounts) {
       << failure->text;
   const auto ip = props_of(*idor);
   EXPECT_EQ(ip.at("severity"), "high");
-  EXPECT_EQ(ip.at("owasp"), "API1:2023");
+  EXPECT_EQ(ip.at("reference"), "OWASP API1:2023");
   EXPECT_EQ(ip.at("expected_status"), "403");
   EXPECT_EQ(ip.at("awkward"), "a<b & c>d \"q\" 'a'  end");
   EXPECT_EQ(ip.at("title"),
@@ -463,11 +473,9 @@ TEST_F(ReportsTest, HtmlPutsVerdictFirstThenSummaryFailuresSkippedPassed) {
   // Badges, measured vs threshold, evidence.
   EXPECT_NE(page.find("sev-high\" title=\"Severity\">HIGH</span>"), std::string::npos);
   EXPECT_NE(page.find("OWASP API1:2023"), std::string::npos);
-  EXPECT_NE(page.find("<th>Measured</th><th>Threshold</th>"), std::string::npos);
-  EXPECT_NE(
-      page.find("<tr><td>latency_ms</td><td class=\"m\">12.5</td><td class=\"thr\">500</td></tr>"),
-      std::string::npos);
-  EXPECT_NE(page.find("<tr><td>p95_ms</td><td class=\"m\">812</td><td class=\"thr\">500</td></tr>"),
+  EXPECT_NE(page.find("<tr><td>latency</td><td class=\"m\">12.5 ms</td></tr>"), std::string::npos);
+  EXPECT_NE(page.find("<tr><td><code>p95 &lt; 500ms</code></td><td class=\"m\">812 ms</td><td>"
+                      "<span class=\"st st-failed\">NOT MET</span></td></tr>"),
             std::string::npos);
   EXPECT_NE(page.find("<span class=\"method\">DELETE</span>"), std::string::npos);
   EXPECT_NE(page.find("<span class=\"http h0\">no answer</span>"), std::string::npos);
@@ -563,7 +571,8 @@ void expect_matches_object_schema(const nlohmann::json& value, const nlohmann::j
 
 TEST_F(ReportsTest, JsonHasTheDocumentedFields) {
   const auto j = nlohmann::json::parse(reports::json_text(sample_run()));
-  EXPECT_EQ(j["schema"], "kgate/results/v1");
+  EXPECT_EQ(j["schema"], "kgate/results/v2");
+  EXPECT_DOUBLE_EQ(j["started_epoch_ms"].get<double>(), 1714564800000.0);
   EXPECT_EQ(j["tool_version"], "0.1.0");
   EXPECT_EQ(j["target"], "https://todo.example.test/?token=[REDACTED]");
   EXPECT_EQ(j["started_at"], "2024-05-01T12:00:00Z");
@@ -573,9 +582,13 @@ TEST_F(ReportsTest, JsonHasTheDocumentedFields) {
   EXPECT_EQ(j["aborted"], false);
   EXPECT_EQ(j["abort_reason"], "");
   EXPECT_EQ(j["suites"], nlohmann::json({"smoke", "security", "load", "extra"}));
-  EXPECT_EQ(j["summary"],
-            nlohmann::json(
-                {{"total", 4}, {"passed", 1}, {"failed", 2}, {"skipped", 1}, {"warnings", 0}}));
+  EXPECT_EQ(j["summary"], nlohmann::json({{"total", 4},
+                                          {"passed", 1},
+                                          {"failed", 2},
+                                          {"warnings", 0},
+                                          {"skipped", 1},
+                                          {"inconclusive", 0},
+                                          {"errors", 0}}));
   ASSERT_EQ(j["checks"].size(), 4u);
   const auto& h = j["checks"][0];
   EXPECT_EQ(h["suite"], "smoke");
@@ -583,14 +596,20 @@ TEST_F(ReportsTest, JsonHasTheDocumentedFields) {
   EXPECT_EQ(h["name"], "BackendHealth");
   EXPECT_EQ(h["status"], "passed");
   EXPECT_DOUBLE_EQ(h["seconds"].get<double>(), 0.042);
-  EXPECT_EQ(h["properties"]["latency_ms"], "12.5");
+  EXPECT_EQ(h["id"], "smoke.Health.BackendHealth");
+  EXPECT_EQ(h["scalars"][0],
+            nlohmann::json({{"name", "latency"}, {"value", 12.5}, {"unit", "ms"}}));
+  EXPECT_EQ(h["events"][1]["kind"], "Ready");
+  EXPECT_DOUBLE_EQ(h["events"][1]["t"].get<double>(), 2.5);
+  EXPECT_EQ(h["charts"][0]["series"][0]["t"], nlohmann::json({1, 2, 3}));
+  EXPECT_EQ(h["thresholds"][0]["passed"], true);
   EXPECT_EQ(h["properties"]["body"], std::string("ok ") + kgate::testing::kNonAscii);
   EXPECT_EQ(h["evidence"][0]["status"], 200);
   EXPECT_DOUBLE_EQ(h["evidence"][0]["elapsed_ms"].get<double>(), 12.5);
   const auto& f = j["checks"][1];
   EXPECT_EQ(f["status"], "failed");
   EXPECT_EQ(f["severity"], "high");
-  EXPECT_EQ(f["owasp"], "API1:2023");
+  EXPECT_EQ(f["reference"], "OWASP API1:2023");
   EXPECT_EQ(f["properties"]["awkward"], "a<b & c>d \"q\" 'a'  end");
   EXPECT_EQ(f["evidence"][1]["method"], "DELETE");
   EXPECT_EQ(f["evidence"][1]["status"], 0);
@@ -645,8 +664,15 @@ TEST_F(ReportsTest, SecretsInEveryFieldAreRedacted) {
   c.message = s;
   c.detail = s;
   c.severity = s;
-  c.owasp = s;
+  c.reference = s;
+  c.tags = {s};
   c.properties = {{s, s}};
+  c.scalars = {{s, 1, s}};
+  c.events = {{1, s, s, s}};
+  c.thresholds = {{s, s, false}};
+  c.charts = {{s, s, {s}, {{s, {}, {1}}}, true}};
+  run.selection = s;
+  run.suite_results = {{s, s, {{s, s}}, {{s, 1, s}}, {}, {{1, s, s, s}}, s}};
   c.evidence = {{s, s, s, 500, s, 1, s}};
   run.checks = {c, c};
   run.checks[1].status = CheckStatus::Skipped;
@@ -785,13 +811,21 @@ TEST(ReportsCharts, HtmlDrawsThemAndJsonKeepsTheData) {
   threshold.classname = "load.Thresholds";
   threshold.name = "p95 < 300ms";
   threshold.status = kgate::CheckStatus::Failed;
-  threshold.properties = {{"measured", "312.4ms"}, {"threshold", "p95 < 300ms"}};
+  threshold.thresholds = {{"p95 < 300ms", "312.4ms", false}};
   run.checks.push_back(threshold);
   const std::string page = kgate::reports::html(run);
   auto section = page.find("<section id=\"measurements\">");
   ASSERT_NE(section, std::string::npos);
   EXPECT_NE(page.find("Throughput &lt;over time&gt;", section), std::string::npos);
   EXPECT_NE(page.find("<path d=\"M", section), std::string::npos) << "a line chart";
+  EXPECT_NE(page.find("<title>answered at +1s (12:00:02 UTC): 20 req/s</title>", section),
+            std::string::npos)
+      << "every point tells its value on hover";
+  EXPECT_NE(
+      page.find("<title>12:00:01 UTC delete pod/todo-&lt;1&gt;: sent by kgate</title>", section),
+      std::string::npos)
+      << "events on the chart's time axis";
+  EXPECT_NE(page.find("<h4>Timeline</h4>", section), std::string::npos);
   EXPECT_NE(page.find("<rect x=", section), std::string::npos) << "a bar chart";
   auto table = page.find("<h3>Thresholds</h3>", section);
   ASSERT_NE(table, std::string::npos) << "the threshold table";

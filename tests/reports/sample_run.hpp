@@ -24,6 +24,7 @@ inline RunResult sample_run() {
   run.tool_version = "0.1.0";
   run.target = "https://todo.example.test/?token=" + secret;
   run.started_at = "2024-05-01T12:00:00Z";
+  run.started_epoch_ms = 1714564800000;
   run.duration_seconds = 42.5;
   run.suites = {"smoke", "security", "load"};  // "load" selected but no check ran
   run.exit_code = 1;
@@ -36,19 +37,23 @@ inline RunResult sample_run() {
   health.title = "Backend /health answers 200 healthy";
   health.status = CheckStatus::Passed;
   health.seconds = 0.0421;
-  health.properties = {{"latency_ms", "12.5"},
-                       {"latency_ms.threshold", "500"},
-                       {"body", std::string("ok ") + kNonAscii}};
+  health.id = "smoke.Health.BackendHealth";
+  health.properties = {{"body", std::string("ok ") + kNonAscii}};
+  health.scalars = {{"latency", 12.5, "ms"}};
+  health.thresholds = {{"latency < 500ms", "12.5 ms", true}};
   health.evidence.push_back({"GET", "https://todo.example.test/health", "Accept: */*", 200,
                              R"({"status":"healthy"})", 12.5, ""});
-  // Charts as the load suite draws them: lines over time and bars over labels.
-  health.charts.push_back({"Throughput <over time>",
-                           "req/s",
-                           1,
-                           {},
-                           {{"answered", {10, 20, 30}}, {"failed", {0, 1, 0}}}});
+  // Charts as the load suite draws them: lines over time and bars over labels; a timeline.
   health.charts.push_back(
-      {"Latency distribution", "ms", 0, {"p50", "p99"}, {{"latency", {1.5, 9}}}});
+      {"Throughput <over time>",
+       "req/s",
+       {},
+       {{"answered", {1, 2, 3}, {10, 20, 30}}, {"failed", {1, 2, 3}, {0, 1, 0}}},
+       true});
+  health.charts.push_back(
+      {"Latency distribution", "ms", {"p50", "p99"}, {{"latency", {}, {1.5, 9}}}});
+  health.events = {{1.5, "delete", "pod/todo-<1>", "sent by kgate"},
+                   {2.5, "Ready", "pod/todo-2", "replacement ready"}};
   run.checks.push_back(health);
 
   CheckResult idor;
@@ -62,7 +67,7 @@ inline RunResult sample_run() {
   idor.detail = std::string("suites/security/authz.cpp:42: expected 403, got 200\n") + kAwkward +
                 "\nsuites/security/authz.cpp:57: body holds another user's todo";
   idor.severity = "high";
-  idor.owasp = "API1:2023";
+  idor.reference = "OWASP API1:2023";
   idor.properties = {
       {"status", "200"}, {"expected_status", "403"}, {"token", jwt}, {"awkward", kAwkward}};
   idor.evidence.push_back({"GET", "https://todo.example.test/api/todos/17",
@@ -91,7 +96,8 @@ inline RunResult sample_run() {
   extra.status = CheckStatus::Failed;
   extra.seconds = 0.5;
   extra.message = "kgate-planted\x01-secret-123 must not survive control-character stripping";
-  extra.properties = {{"p95_ms", "812"}, {"p95_ms_threshold", "500"}};
+  extra.scalars = {{"p95", 812, "ms"}};
+  extra.thresholds = {{"p95 < 500ms", "812 ms", false}};
   run.checks.push_back(extra);
   return run;
 }
@@ -102,6 +108,7 @@ inline RunResult example_run() {
   run.tool_version = "0.1.0";
   run.target = "https://todo.staging.example.com";
   run.started_at = "2024-05-01T09:30:12Z";
+  run.started_epoch_ms = 1714555812000;
   run.duration_seconds = 97.42;
   run.suites = {"smoke", "security", "load", "resilience"};
   run.exit_code = 1;
@@ -124,7 +131,7 @@ inline RunResult example_run() {
   auto& health =
       check("smoke", "smoke.Health", "BackendHealth",
             "Backend /health answers 200 with a healthy status", CheckStatus::Passed, 0.031);
-  health.properties = {{"latency_ms", "18.4"}, {"latency_ms.threshold", "500"}};
+  health.scalars = {{"latency", 18.4, "ms"}};
   health.evidence.push_back({"GET", run.target + "/health", "", 200,
                              R"({"status":"healthy","database":"ok"})", 18.4, ""});
   check("smoke", "smoke.Health", "FrontendPage", "The frontend serves its HTML page",
@@ -140,25 +147,25 @@ inline RunResult example_run() {
             "Every smoke call answers within the latency budget", CheckStatus::Failed, 1.93);
   budget.message = "GET /api/{user_id}/tasks took 812 ms; the budget is 500 ms";
   budget.detail =
-      "suites/smoke/latency_test.cpp:41: call 'list tasks' took 812 ms, budget 500 ms\n"
-      "suites/smoke/latency_test.cpp:41: call 'get task' took 644 ms, budget 500 ms";
-  budget.properties = {
-      {"calls", "24"}, {"slowest_ms", "812"}, {"slowest_ms.threshold", "500"}, {"median_ms", "87"}};
+      "call 'list tasks' took 812 ms, budget 500 ms\n"
+      "call 'get task' took 644 ms, budget 500 ms";
+  budget.scalars = {
+      {"calls", 24, ""}, {"slowest", 812, "ms"}, {"median", 87, "ms"}, {"budget", 500, "ms"}};
   budget.evidence.push_back({"GET", api + "/tasks", "", 200, R"([{"id":41,"title":"kgate smoke"}])",
                              812.4, "slowest call of the check"});
 
   auto& alg = check("security", "security.Jwt", "RejectsAlgNone",
                     "Tokens signed with alg=none are refused", CheckStatus::Passed, 0.018);
   alg.severity = "critical";
-  alg.owasp = "API2:2023";
+  alg.reference = "OWASP API2:2023";
   auto& idor = check("security", "security.Authz", "NoCrossUserRead",
                      "A user cannot read another user's tasks", CheckStatus::Failed, 0.094);
   idor.severity = "high";
-  idor.owasp = "API1:2023";
+  idor.reference = "OWASP API1:2023";
   idor.message = "alice read bob's tasks: GET /api/u-bob/tasks returned 200, expected 403 or 404";
   idor.detail =
-      "suites/security/authz_test.cpp:88: Expected status in {403, 404}, actual: 200\n"
-      "suites/security/authz_test.cpp:91: the body holds 3 tasks owned by u-bob";
+      "Expected status in {403, 404}, actual: 200\n"
+      "the body holds 3 tasks owned by u-bob";
   idor.properties = {{"status", "200"}, {"expected_status", "403|404"}};
   idor.evidence.push_back(
       {"GET", run.target + "/api/u-bob/tasks",
@@ -169,27 +176,53 @@ inline RunResult example_run() {
                      "Repeated failed logins are rate limited", CheckStatus::Skipped, 0);
   rate.message = "rate limiting is disabled on this target (RATE_LIMIT=off)";
   rate.severity = "medium";
-  rate.owasp = "API4:2023";
+  rate.reference = "OWASP API4:2023";
   auto& headers = check("security", "security.Headers", "SecurityHeaders",
                         "Responses carry HSTS, nosniff and a CSP", CheckStatus::Passed, 0.027);
   headers.severity = "low";
-  headers.owasp = "API8:2023";
+  headers.reference = "OWASP API8:2023";
 
   auto& p95 =
       check("load", "load.Latency", "P95UnderBudget",
             "p95 latency of the task list stays under 300 ms at 50 rps", CheckStatus::Passed, 60.3);
-  p95.properties = {{"requests", "3000"},        {"rps", "49.8"},
-                    {"p50_ms", "96.2"},          {"p95_ms", "212.0"},
-                    {"p95_ms.threshold", "300"}, {"p99_ms", "288.4"},
-                    {"error_rate", "0.13%"},     {"error_rate.threshold", "1%"}};
+  p95.scalars = {{"requests", 3000, "requests"}, {"rps", 49.8, "req/s"}, {"p50", 96.2, "ms"},
+                 {"p95", 212.0, "ms"},           {"p99", 288.4, "ms"},   {"error_rate", 0.13, "%"}};
+  p95.thresholds = {{"p95 < 300ms", "212 ms", true}};
+  {
+    Chart rps{"Throughput", "req/s", {}, {{"answered", {}, {}}}};
+    Chart lat{"Latency from the intended start", "ms", {}, {{"p95", {}, {}}}};
+    for (int i = 0; i < 60; ++i) {
+      rps.series[0].t.push_back(10 + i);
+      rps.series[0].values.push_back(48 + (i % 5));
+      lat.series[0].t.push_back(10 + i);
+      lat.series[0].values.push_back(180 + 8 * (i % 7));
+    }
+    p95.charts = {rps, lat};
+  }
   auto& errors = check("load", "load.Errors", "ErrorRateUnderOnePercent",
                        "Error rate stays under 1% at 50 rps", CheckStatus::Passed, 0.002);
-  errors.properties = {{"error_rate", "0.13%"}, {"error_rate.threshold", "1%"}};
+  errors.thresholds = {{"error_rate < 1%", "0.13%", true}};
 
   auto& restart =
       check("resilience", "resilience.Pods", "SurvivesBackendRestart",
             "Tasks survive a rolling restart of the backend", CheckStatus::Passed, 34.8);
-  restart.properties = {{"unavailable_seconds", "0"}, {"unavailable_seconds.threshold", "0"}};
+  restart.scalars = {{"unavailable", 0, "s"}, {"recovery", 6.2, "s"}};
+  {
+    Chart traffic{
+        "Requests during the rollout", "req/s", {}, {{"ok", {}, {}}, {"failed", {}, {}}}, true};
+    for (int i = 0; i < 35; ++i) {
+      traffic.series[0].t.push_back(72 + i);
+      traffic.series[0].values.push_back(20);
+      traffic.series[1].t.push_back(72 + i);
+      traffic.series[1].values.push_back(0);
+    }
+    restart.charts = {traffic};
+    restart.events = {{73.1, "restart", "deployment/todo-backend", "restartedAt annotation set"},
+                      {74.0, "Created", "pod/todo-backend-7c9f-x2", ""},
+                      {79.2, "Ready", "pod/todo-backend-7c9f-x2", ""},
+                      {80.0, "Terminating", "pod/todo-backend-5d1e-q8", ""},
+                      {105.9, "Complete", "deployment/todo-backend", "every pod replaced"}};
+  }
   check("resilience", "resilience.Db", "SurvivesDatabaseFailover",
         "The app recovers from a database failover", CheckStatus::Skipped, 0)
       .message = "needs a replicated PostgreSQL; the chart runs a single instance";

@@ -67,6 +67,8 @@ struct ClientOptions {
 // Called often while a request waits; returning true aborts it with ErrorKind::Interrupted.
 using InterruptCheck = bool (*)();
 void set_interrupt_check(InterruptCheck check);
+// The check above, for other blocking helpers (wait_until) that should give up too.
+bool interrupt_requested();
 
 class Client {
  public:

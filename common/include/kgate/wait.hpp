@@ -15,8 +15,9 @@ struct WaitResult {
   std::string last_error;  // what the last failed attempt said
 };
 
-// cond returns true when satisfied; it may set *why to say what it saw. Exceptions from cond
-// count as "not yet" and their message becomes last_error.
+// cond returns true when satisfied; it may set *why to say what it saw. std::exceptions from cond
+// count as "not yet" and their message becomes last_error; others propagate. The wait gives up
+// early (not ok) when http::interrupt_requested() says so.
 WaitResult wait_until(const std::function<bool(std::string* why)>& cond,
                       std::chrono::milliseconds timeout,
                       std::chrono::milliseconds interval = std::chrono::milliseconds(100));

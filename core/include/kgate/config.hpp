@@ -93,14 +93,12 @@ struct AuthConfig {
 };
 
 struct SmokeConfig {
-  bool enabled = true;
   Millis latency_budget{1000};
   bool chat = true;
   std::string chat_message = "Add a task to {title}";
 };
 
 struct SecurityConfig {
-  bool enabled = true;
   std::string fail_on = "medium";  // lowest severity whose findings fail the gate
   bool chat = true;                // sweep the chat endpoint too
   double max_rps = 20;             // pace: the suite is not a load test (0: no cap)
@@ -116,7 +114,6 @@ int severity_rank(const std::string& severity);
 
 // The load suite: one request driven by an executor, gated by thresholds.
 struct LoadConfig {
-  bool enabled = true;
   std::string base = "backend";  // backend | frontend | ingress
   std::string path = "/health";
   std::string method = "GET";
@@ -138,10 +135,6 @@ struct LoadConfig {
   std::vector<std::string> thresholds{"p95 < 500ms", "error_rate < 1%", "dropped == 0"};
 };
 
-struct SuiteToggle {
-  bool enabled = true;
-};
-
 struct ReportsConfig {
   std::string junit = "kgate-report/junit.xml";
   std::string html = "kgate-report/report.html";
@@ -155,12 +148,13 @@ struct Config {
   AuthConfig auth;
   SmokeConfig smoke;
   SecurityConfig security;
-  SuiteToggle resilience;
   LoadConfig load;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};
-  bool fail_on_skip = false;  // a skipped check fails the gate
+  bool fail_on_skip = false;             // a skipped or inconclusive check fails the gate
+  Millis check_timeout{10 * 60 * 1000};  // run.check_timeout
+  std::map<std::string, Millis> suite_check_timeouts;  // suites.<name>.check_timeout
 };
 
 // Loads and validates. Throws ConfigError naming file:line:column and the key.

@@ -1,31 +1,31 @@
 #pragma once
-// Hosts GoogleTest in kgate's process: selects checks by suite and tag, runs them, and turns
-// GoogleTest's results into CheckResults through a listener.
+// Runs the selected checks: suite by suite, each suite's fixtures around its checks, each check
+// with its timeout, its progress on the terminal, and its outcome decided from what it recorded.
 #include <string>
 #include <vector>
 
-#include "kgate/context.hpp"
+#include "kgate/check_context.hpp"
+#include "kgate/registry.hpp"
 #include "kgate/result.hpp"
 
 namespace kgate {
 
 struct RunOptions {
-  std::vector<std::string> suites;  // smoke, security, resilience, load
-  std::vector<std::string> tags;    // groups, e.g. health, tasks, chat (empty: all)
-  std::string filter;               // extra GoogleTest filter on Suite.Check names
-  bool verbose = false;
+  bool verbose = false;       // print every finding with its source location
+  bool live_line = false;     // a terminal: show the running check on a line that updates
+  bool suites_named = false;  // --suites given on the command line (disruptive checks may run)
 };
 
-// Names of all compiled-in checks as "suite.Group.Name".
-std::vector<std::string> list_checks();
-// The suite ("smoke") and group ("Health") of a GoogleTest test-suite name ("SmokeHealth").
-std::pair<std::string, std::string> split_suite_name(const std::string& test_suite_name);
+struct ChecksRun {
+  std::vector<CheckResult> checks;
+  std::vector<SuiteResult> suites;  // one per suite that had fixtures
+};
 
-std::vector<CheckResult> run_checks(RunContext& c, const RunOptions& options);
+ChecksRun run_checks(RunContext& run, const std::vector<const CheckDef*>& selected,
+                     const RunOptions& options);
 
-// Checks that exist only for a given configuration (one per load threshold, say) register
-// themselves here; run_checks() calls every registrar once, before the checks run.
-using CheckRegistrar = void (*)(const Config& config);
-bool add_check_registrar(CheckRegistrar registrar);
+// The timeout of a check of `suite`: suites.<suite>.check_timeout, else the suite's own default,
+// else run.check_timeout.
+Millis check_timeout(const Config& config, const std::string& suite);
 
 }  // namespace kgate

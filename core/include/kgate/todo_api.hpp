@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kgate/context.hpp"
+#include "kgate/check_context.hpp"
 
 namespace kgate {
 
@@ -17,7 +17,7 @@ struct TodoMixOptions;
 
 class TodoApi {
  public:
-  TodoApi(RunContext& c, std::string base_url, Identity who);
+  TodoApi(CheckContext& c, std::string base_url, Identity who);
 
   std::string tasks_url(const std::string& query = "") const;
   std::string task_url(const std::string& id) const;
@@ -32,15 +32,16 @@ class TodoApi {
   http::Response toggle(const std::string& id);
   http::Response chat(const nlohmann::json& message);
 
-  // Deletes id after the check (used for tasks created indirectly, e.g. by chat).
-  void delete_after_check(const std::string& id);
+  // Deletes id after the check (used for tasks created indirectly, e.g. by chat); a refused
+  // delete is reported as left behind, naming the task.
+  void delete_after_check(const std::string& id, const std::string& title = "");
 
   const Identity& who() const { return who_; }
   const ProfileConfig& profile() const { return c_.config().profile; }
 
  private:
   std::string expand(const std::string& pattern, const std::string& id) const;
-  RunContext& c_;
+  CheckContext& c_;
   std::string base_;
   Identity who_;
 };
@@ -52,8 +53,8 @@ load::TodoMixOptions todo_mix_options(const ProfileConfig& profile, const std::s
 
 // Deletes every task a todo-mix load created as `identities`: the ids it knows, and any task
 // titled with its prefix (a create whose answer was lost). Deletes are deferred to the end of
-// the current check (run_cleanups). Returns how many tasks each identity had left.
-std::vector<std::size_t> clean_up_todo_mix(RunContext& c, const std::string& base_url,
+// the current check (CheckContext::run_cleanups). Returns how many tasks each identity had left.
+std::vector<std::size_t> clean_up_todo_mix(CheckContext& c, const std::string& base_url,
                                            const std::vector<Identity>& identities,
                                            const load::TodoMix& mix);
 

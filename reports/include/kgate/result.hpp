@@ -1,5 +1,7 @@
 #pragma once
 // The one result model every output is written from (console table, JUnit, HTML, JSON).
+// Measurements are typed: scalars with units, time series, timeline events and threshold
+// verdicts. The writers draw from these types, never from property-name conventions.
 #include <string>
 #include <vector>
 
@@ -16,59 +18,119 @@ struct Evidence {
   std::string note;  // e.g. the transport error, or "rate limited (429)"
 };
 
+// A fact a check noted that is not a number ("executor": "constant-arrival-rate, 50/s").
 struct Property {
   std::string name;
   std::string value;
 };
 
-// Warning: the check found a problem whose severity is below the gate's floor
-// (suites.security.fail_on); it is reported but does not fail the gate.
-// A chart a check wants drawn in the HTML report (and kept as data in the JSON): lines over
-// time (one point per interval) or bars over labels (a distribution).
-struct ChartSeries {
-  std::string name;            // legend: "p95", "requests/s"
-  std::vector<double> values;  // one per interval, or one per label
-};
-struct Chart {
-  std::string title;                // "Latency over time"
-  std::string unit;                 // y axis: "ms", "req/s"
-  double interval_s = 1;            // line charts: seconds between points
-  std::vector<std::string> labels;  // bar charts: one per value; empty for a line chart
-  std::vector<ChartSeries> series;
+// A measured number with its unit ("ms", "s", "%", "req/s", "requests", "bytes", "" for none).
+struct Scalar {
+  std::string name;
+  double value = 0;
+  std::string unit;
 };
 
-enum class CheckStatus { Passed, Failed, Skipped, Warning };
+// Values over time. t[i] is in seconds since the run started (RunResult::started_epoch_ms), so
+// series and events of different checks and fixtures share one axis; values has the same length.
+// In a bar chart (Chart::labels set) t is empty and values holds one number per label.
+struct Series {
+  std::string name;  // legend: "p95", "requests/s", "ready replicas"
+  std::vector<double> t;
+  std::vector<double> values;
+};
+
+// Something that happened at a moment: a pod deleted, an endpoint withdrawn, a scale decision.
+struct Event {
+  double t = 0;        // seconds since the run started
+  std::string kind;    // "delete", "Ready", "EndpointRemoved", "ScaledUp", ...
+  std::string object;  // "pod/todo-backend-7c9f-x2", "hpa/todo-backend"
+  std::string message;
+};
+
+// A chart the reports draw: lines over time (series with t) or bars over labels. With
+// `timeline`, the check's (or suite's) events are drawn on the same time axis.
+struct Chart {
+  std::string title;                // "Latency from the intended start"
+  std::string unit;                 // y axis: "ms", "req/s"
+  std::vector<std::string> labels;  // bar charts: one per value; empty for a line chart
+  std::vector<Series> series;
+  bool timeline = false;
+};
+
+// A threshold evaluated on a measurement: "p95 < 300ms" measured "231.5 ms".
+struct ThresholdResult {
+  std::string expression;
+  std::string measured;
+  bool passed = false;
+};
+
+// passed; failed (a finding that gates); warning (a finding below the gate's severity floor);
+// skipped (not run, with the reason); inconclusive (ran but could not decide: rate-limited,
+// interrupted); error (could not be carried out: setup failed, the target stopped answering).
+enum class CheckStatus { Passed, Failed, Warning, Skipped, Inconclusive, Error };
 const char* to_string(CheckStatus s);
 
 struct CheckResult {
-  std::string suite;      // "smoke", "security", ...
-  std::string classname;  // e.g. "smoke.Health"
-  std::string name;       // e.g. "BackendHealth"
+  std::string id;         // "smoke.Health.BackendHealth"
+  std::string suite;      // "smoke"
+  std::string classname;  // "smoke.Health" (suite.group: JUnit's classname)
+  std::string name;       // "BackendHealth"
   std::string title;      // human sentence: "Backend /health answers 200 healthy"
+  std::string severity;   // "", "info", "low", "medium", "high", "critical"
+  std::string reference;  // "OWASP API2:2023", "PSS restricted: runAsNonRoot", ...
+  std::vector<std::string> tags;
   CheckStatus status = CheckStatus::Passed;
+  double started_s = 0;  // seconds since the run started
   double seconds = 0;
-  std::string message;               // failure summary or skip reason
-  std::string detail;                // every failure with file:line
-  std::string severity;              // optional: "critical", "high", ... (security)
-  std::string owasp;                 // optional: "API1:2023"
-  std::vector<Property> properties;  // measured values and thresholds
-  std::vector<Evidence> evidence;
+  std::string message;  // the outcome in one line: the finding, or why it skipped/errored
+  std::string detail;   // every failure, in the check's words
+  std::vector<Property> properties;
+  std::vector<Scalar> scalars;
   std::vector<Chart> charts;
+  std::vector<Event> events;
+  std::vector<ThresholdResult> thresholds;
+  std::vector<Evidence> evidence;
+};
+
+// What a suite's fixtures (live traffic, a port-forward, watches) measured over the suite.
+struct SuiteResult {
+  std::string name;   // "resilience"
+  std::string title;  // "Kubernetes resilience"
+  std::vector<Property> properties;
+  std::vector<Scalar> scalars;
+  std::vector<Chart> charts;
+  std::vector<Event> events;
+  std::string error;  // a fixture that could not start or stop cleanly
 };
 
 struct RunResult {
   std::string tool_version;
   std::string target;      // backend URL the run was against
   std::string started_at;  // ISO 8601 UTC
+  double started_epoch_ms = 0;
   double duration_seconds = 0;
   bool aborted = false;  // interrupted: results are partial
   std::string abort_reason;
   std::vector<std::string> suites;  // suites selected for the run
+  std::string selection;            // how checks were chosen: "suites smoke,security; tags ..."
+  std::vector<SuiteResult> suite_results;
   std::vector<CheckResult> checks;
+  bool fail_on_skip = false;  // skipped and inconclusive checks fail the gate
   int exit_code = 0;
   std::string verdict;  // "PASS", "FAIL", "ABORTED", "ERROR"
 
   int count(CheckStatus s) const;
+  // Checks that did not give an answer: skipped or inconclusive.
+  int not_verified() const {
+    return count(CheckStatus::Skipped) + count(CheckStatus::Inconclusive);
+  }
 };
+
+// True when a check with this status makes the gate fail.
+bool gates(CheckStatus s, bool fail_on_skip);
+// The gate's rule, in one place for kgate and every writer: ABORTED when interrupted; FAIL when a
+// check gates (failed, error, or with fail_on_skip skipped/inconclusive); else PASS.
+std::string verdict_for(const RunResult& run);
 
 }  // namespace kgate
