@@ -114,9 +114,15 @@ TEST_F(ContainerTest, ReadOnlyRootFilesystemLeavesOnlyVolumesWritable) {
   EXPECT_EQ(slurp(spec.log_path), "tmp-writable\nroot-read-only\n");
   EXPECT_FALSE(fs::exists(probe));
 
+  // The same with the host's root (no mount point to make): the volume's source lies on the
+  // root filesystem, and still the volume is writable and the root is not.
+  spec.mounts.resize(1);
+  ASSERT_EQ(run(spec), 0) << slurp(spec.log_path);
+  EXPECT_EQ(slurp(spec.log_path), "tmp-writable\nroot-read-only\n");
+  EXPECT_FALSE(fs::exists(probe));
+
   // The same script with a writable root does write there: the check above can fail.
   spec.security.read_only_root = false;
-  spec.mounts.resize(1);
   ASSERT_EQ(run(spec), 0);
   EXPECT_TRUE(fs::exists(probe));
   fs::remove(probe);
@@ -137,6 +143,32 @@ TEST_F(ContainerTest, PreloadReachesTheProgramOnly) {
   ASSERT_TRUE(fs::exists(spec.preload));
   ASSERT_EQ(run(spec), 0);
   EXPECT_EQ(slurp(spec.log_path), spec.preload + "\n0\n");
+}
+
+// A build folder under /work and an emptyDir at /work (the chart's test pod): the volume hides
+// the image's binary and the preload library, which must run and load all the same.
+TEST_F(ContainerTest, TheProgramAndThePreloadSurviveAVolumeOverTheirFolder) {
+  const fs::path hidden = dir_ / "build";
+  fs::create_directories(hidden);
+  fs::create_directories(dir_ / "empty");
+  fs::copy_file("/bin/sh", hidden / "image-binary");
+  const char* build = std::getenv("KGATE_BUILD_DIR");
+  fs::copy_file(std::string(build ? build : ".") + "/fixtures/node-agent/libkgate-podnet.so",
+                hidden / "libkgate-podnet.so");
+  auto spec = shell("ls " + hidden.string() +
+                    " | wc -l; grep -q libkgate-podnet /proc/$$/maps && echo preloaded; "
+                    "case $LD_PRELOAD in /proc/self/fd/*) echo preload-pinned;; esac");
+  spec.program = (hidden / "image-binary").string();
+  spec.preload = (hidden / "libkgate-podnet.so").string();
+  spec.mounts = {{(dir_ / "empty").string(), hidden.string(), false}};
+  ASSERT_EQ(run(spec), 0) << slurp(spec.log_path);
+  EXPECT_EQ(slurp(spec.log_path), "0\npreloaded\npreload-pinned\n");
+
+  // Without the volume the paths are used as they are.
+  spec.mounts.clear();
+  spec.args = {"-c", "echo \"$LD_PRELOAD\""};
+  ASSERT_EQ(run(spec), 0) << slurp(spec.log_path);
+  EXPECT_EQ(slurp(spec.log_path), spec.preload + "\n");
 }
 
 TEST_F(ContainerTest, AProgramThatCannotStartIsAStartErrorWithTheReason) {
