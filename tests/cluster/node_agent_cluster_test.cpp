@@ -312,8 +312,26 @@ TEST_F(NodeAgentClusterTest, DeletionRunsPreStopThenSigtermWithinTheGracePeriod)
       shell_pod(ns, "stubborn", "trap '' TERM; echo up; exec sleep 600", 4,
                 "    lifecycle: {preStop: {exec: {command: [sleep, '30']}}}") +
       "---\n" +
-      shell_pod(ns, "sleeper", on_term, 20, "    lifecycle: {preStop: {sleep: {seconds: 3}}}"));
-  for (const char* name : {"polite", "stubborn", "sleeper"}) {
+      shell_pod(ns, "sleeper", on_term, 20, "    lifecycle: {preStop: {sleep: {seconds: 3}}}") +
+      // An httpGet hook, to the app itself: it logs the request, then the SIGTERM.
+      R"(---
+apiVersion: v1
+kind: Pod
+metadata: {name: http-hook, namespace: )" +
+      ns + R"(}
+spec:
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: app
+    image: todo-app
+    args: ["--role", "api", "--bind", "0.0.0.0", "--port", "7860", "--threads", "1", "--grace", "1s"]
+    env: [{name: BETTER_AUTH_SECRET, value: cluster-test-secret-0123456789abcdef}]
+    ports: [{name: http, containerPort: 7860}]
+    readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
+    lifecycle: {preStop: {httpGet: {path: /kgate-prestop, port: http}}}
+)");
+  for (const char* name : {"polite", "stubborn", "sleeper", "http-hook"}) {
     wait_pod(
         ns, name, [](const json& p) { return p["status"].value("phase", "") == "Running"; }, 60s,
         "Running");
@@ -326,8 +344,11 @@ TEST_F(NodeAgentClusterTest, DeletionRunsPreStopThenSigtermWithinTheGracePeriod)
   PodWatch watch_polite(api(), ns, "polite"), watch_stubborn(api(), ns, "stubborn"),
       watch_sleeper(api(), ns, "sleeper");
   const auto deleted_at = Clock::now();
-  for (const char* name : {"polite", "stubborn", "sleeper"}) api().remove(res::pods, ns, name);
-  for (const char* name : {"polite", "stubborn", "sleeper"}) {
+  const json http_hook = pod(ns, "http-hook");
+  for (const char* name : {"polite", "stubborn", "sleeper", "http-hook"}) {
+    api().remove(res::pods, ns, name);
+  }
+  for (const char* name : {"polite", "stubborn", "sleeper", "http-hook"}) {
     EXPECT_TRUE(gone(ns, name, 60s)) << name << " was not finalized";
   }
   const double all_gone = seconds_since(deleted_at);
@@ -369,6 +390,14 @@ TEST_F(NodeAgentClusterTest, DeletionRunsPreStopThenSigtermWithinTheGracePeriod)
             << " s, stubborn " << stubborn_s << " s)\n";
   // The volumes (which may hold Secrets) went with the pods; the logs stayed.
   EXPECT_FALSE(fs::exists(pod_dir(polite) / "volumes"));
+
+  // http-hook: the hook's request reached the app before its SIGTERM did.
+  const std::string app_log = slurp(pod_dir(http_hook) / "app.log");
+  const auto hook_at = app_log.find("path=/kgate-prestop ");
+  const auto term_at = app_log.find("received SIGTERM");
+  ASSERT_NE(hook_at, std::string::npos) << app_log;
+  ASSERT_NE(term_at, std::string::npos) << app_log;
+  EXPECT_LT(hook_at, term_at) << app_log;
   api().remove(res::namespaces, "", ns);
 }
 
@@ -528,6 +557,37 @@ spec:
   EXPECT_EQ(at_survivor, sent);
   std::cout << "endpoint withdrawn " << withdrawn_s << " s after the delete; " << sent
             << " new connections during preStop, " << at_victim << " to the terminating pod\n";
+  api().remove(res::namespaces, "", ns);
+}
+
+// postStart runs in the container before it counts as started; when it fails, the container
+// is killed and restarted, with kubelet's event and message.
+TEST_F(NodeAgentClusterTest, PostStartRunsFirstAndAFailedOneRestartsTheContainer) {
+  const auto ns = make_namespace("na-poststart");
+  cluster().apply(
+      shell_pod(
+          ns, "hooked",
+          "while [ ! -f /tmp/poststart ]; do sleep 0.1; done; echo saw $(cat /tmp/poststart); "
+          "exec sleep 600",
+          2,
+          "    lifecycle: {postStart: {exec: {command: [sh, -c, 'echo hook > "
+          "/tmp/poststart']}}}") +
+      "---\n" +
+      shell_pod(ns, "refused", "exec sleep 600", 2,
+                "    lifecycle: {postStart: {exec: {command: [sh, -c, 'echo no; exit 7']}}}"));
+  ASSERT_TRUE(
+      kgate::wait_until([&](std::string*) { return api().logs(ns, "hooked") == "saw hook\n"; }, 30s)
+          .ok)
+      << api().logs(ns, "hooked");
+  auto failed = event(ns, "refused", "FailedPostStartHook", 30s);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->value("message", ""), "PostStartHook failed: command exited with 7: no");
+  const json restarted = wait_pod(
+      ns, "refused",
+      [](const json& p) { return container_status(p).value("restartCount", 0) >= 1; }, 30s,
+      "restarted after its failed postStart");
+  EXPECT_EQ(container_status(restarted)["lastState"]["terminated"].value("message", ""),
+            "PostStartHook failed: command exited with 7: no");
   api().remove(res::namespaces, "", ns);
 }
 
