@@ -70,8 +70,15 @@ class PodWatch {
         std::lock_guard lock(mutex_);
         error_ = e.what();
       }
-      done_ = true;
     });
+    // Listening before the test acts: the first list has been delivered.
+    auto listening = kgate::wait_until(
+        [this](std::string*) {
+          std::lock_guard lock(mutex_);
+          return !events_.empty() || !error_.empty();
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(20));
+    EXPECT_TRUE(listening.ok) << "the watch of " << name << " did not start";
   }
   ~PodWatch() {
     stop_ = true;
@@ -86,13 +93,10 @@ class PodWatch {
     std::lock_guard lock(mutex_);
     return events_;
   }
-  bool deleted() {
-    std::lock_guard lock(mutex_);
-    return !events_.empty() && events_.back().type == "DELETED";
-  }
   // The first time a pod state satisfied pred; nullopt if none did.
   template <typename Pred>
   std::optional<Event> first(Pred pred) {
+    EXPECT_EQ(error(), "") << "the watch failed";
     for (const auto& e : events()) {
       if (pred(e.pod)) return e;
     }
@@ -107,7 +111,7 @@ class PodWatch {
   std::mutex mutex_;
   std::vector<Event> events_;
   std::string error_;
-  std::atomic<bool> stop_{false}, done_{false};
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
