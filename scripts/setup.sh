@@ -5,6 +5,7 @@ set -euo pipefail
 
 DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
+  clang libclang-rt-14-dev
   libboost1.81-dev libboost-system1.81-dev
   libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libcli11-dev
@@ -35,4 +36,25 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import junitparser, j
   echo "setup: creating $VENV with junitparser"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q junitparser==3.2.0 jsonschema==4.23.0
+fi
+
+# The SARIF 2.1.0 JSON schema (the rtm.5 text GitHub code scanning validates against), for the
+# audit's SARIF test. npm's @microsoft/jest-sarif ships it; only the tarball is fetched (npm
+# pack: no install, no dependencies) and the one file kept. Skipped when already there.
+SARIF_DIR="${KGATE_SARIF_DIR:-$HOME/.cache/kgate/sarif}"
+SARIF_SCHEMA="$SARIF_DIR/sarif-schema-2.1.0.json"
+if [ ! -s "$SARIF_SCHEMA" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing npm (for the SARIF schema)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "setup: fetching the SARIF 2.1.0 schema into $SARIF_DIR"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null &&
+    tar xzf microsoft-jest-sarif-1.0.0-beta.0.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json)
+  mkdir -p "$SARIF_DIR"
+  mv "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$SARIF_SCHEMA"
+  rm -rf "$tmp"
 fi

@@ -4,6 +4,8 @@
 # to end); then build again with AddressSanitizer + UndefinedBehaviorSanitizer and rerun the
 # C++ tests under them. KGATE_SKIP_SANITIZE=1 skips the second pass. The `cluster` tests run a
 # real local control plane, built once from the Go module proxy (fixtures/control-plane).
+# Last, the fuzz targets (clang, libFuzzer; fuzz/): every saved crash input as a regression
+# test, and each target for KGATE_FUZZ_SECONDS (20 s) from its seeds. KGATE_SKIP_FUZZ=1 skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -30,4 +32,11 @@ if [ "${KGATE_SKIP_SANITIZE:-0}" != 1 ]; then
   # Chart and browser tests exercise no C++ of ours beyond what the first pass ran.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan "${ctest_args[@]}" -LE 'chart|browser'
+fi
+
+if [ "${KGATE_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz targets (clang, ASan + UBSan, libFuzzer)"
+  KGATE_FUZZ_BUILD_ONLY=1 scripts/fuzz.sh
+  cmake -S . -B build-fuzz -DKGATE_FUZZ_SECONDS="${KGATE_FUZZ_SECONDS:-20}" >/dev/null
+  ctest --test-dir build-fuzz "${ctest_args[@]}" -L fuzz
 fi

@@ -3,10 +3,12 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 #include <map>
 
 #include <boost/asio/connect.hpp>
@@ -21,6 +23,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "kgate/resolve.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate::http {
@@ -108,6 +111,22 @@ struct Conn {
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buffer;
 };
+
+// RFC 9110 9.2.2: sending one of these twice has the effect of sending it once, so a request
+// that may or may not have reached the server can be repeated. POST and PATCH cannot.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE";
+}
+
+// An idle kept-alive connection has nothing to read. Readable (the server's FIN, a reset, bytes
+// nobody asked for) means the server is done with it: checked without blocking before a request
+// is written, so such a connection is provably closed and is replaced without sending anything.
+bool closed_by_peer(Conn& conn) {
+  if (conn.buffer.size() > 0) return true;
+  pollfd p{conn.socket().native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;  // -1 too: a connection we cannot check is not worth the risk
+}
 
 }  // namespace
 
@@ -200,32 +219,27 @@ std::unique_ptr<Conn> Client::Impl::connect(const Url& url) {
   const auto deadline = Clock::now() + options.connect_timeout;
   auto conn = url.tls() ? std::make_unique<Conn>(ioc, tls_context()) : std::make_unique<Conn>(ioc);
 
-  // getaddrinfo cannot be interrupted, so a timed-out lookup is abandoned, not awaited: the
-  // handler owns what it writes to.
-  struct Lookup {
-    bool done = false;
-    error_code ec;
-    tcp::resolver::results_type endpoints;
-  };
-  auto lookup = std::make_shared<Lookup>();
-  tcp::resolver resolver(ioc);
-  resolver.async_resolve(url.host, url.port,
-                         [lookup](const error_code& e, tcp::resolver::results_type r) {
-                           lookup->ec = e;
-                           lookup->endpoints = std::move(r);
-                           lookup->done = true;
-                         });
-  switch (run_until(
-      ioc, lookup->done, deadline, [&] { resolver.cancel(); }, false)) {
-    case Outcome::Timeout:
+  const ResolveResult lookup = resolve_tcp(url.host, url.port, options.connect_timeout, [] {
+    InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
+    return check && check();
+  });
+  switch (lookup.failure) {
+    case ResolveResult::Failure::kTimeout:
       fail(ErrorKind::Timeout, "resolve timed out after " + ms_text(options.connect_timeout));
-    case Outcome::Interrupted:
+    case ResolveResult::Failure::kInterrupted:
       fail(ErrorKind::Interrupted, "interrupted while resolving");
-    case Outcome::Done:
+    case ResolveResult::Failure::kNotFound:
+      fail(ErrorKind::Resolve, "resolve failed: " + lookup.error);
+    case ResolveResult::Failure::kNone:
       break;
   }
-  if (lookup->ec) fail(ErrorKind::Resolve, "resolve failed: " + lookup->ec.message());
-  const auto endpoints = std::move(lookup->endpoints);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& a : lookup.addresses) {
+    tcp::endpoint e;
+    std::memcpy(e.data(), a.get(), a.size);
+    e.resize(a.size);
+    endpoints.push_back(e);
+  }
 
   bool done = false;
   error_code ec;
@@ -338,9 +352,12 @@ Response Client::Impl::send(const Request& request) {
       conn = std::move(it->second);
       conns.erase(it);
       reused = true;
-    } else {
-      conn = connect(url);
+      if (closed_by_peer(*conn)) {
+        conn->close();
+        reused = false;
+      }
     }
+    if (!reused) conn = connect(url);
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(options.max_body_bytes);
@@ -389,7 +406,10 @@ Response Client::Impl::send(const Request& request) {
     if (ec) {
       const bool nothing_received =
           read_bytes == 0 && conn->buffer.size() == 0 && !parser.got_some();
-      if (reused && attempt == 0 && nothing_received) continue;  // stale keep-alive: retry once
+      // The server closed a kept-alive connection as the request went out (its idle timeout):
+      // retried once, but only when a repeat cannot do anything twice. A POST may have been
+      // handled before the close; sending it again could create a second task.
+      if (reused && attempt == 0 && nothing_received && idempotent(request.method)) continue;
       fail_read(ec, wrote, nothing_received);
     }
 

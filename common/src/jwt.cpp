@@ -105,6 +105,14 @@ std::optional<double> numeric_claim(const nlohmann::json& payload, const char* n
   return it->get<double>();
 }
 
+// A string member of a JSON object from outside (a JWKS), "" when absent or of another type:
+// json::value() would throw on {"kid": 7} instead.
+std::string string_member(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
@@ -284,7 +292,7 @@ Verified verify(std::string_view token, const VerifyOptions& options) {
     auto kid_it = d.header.find("kid");
     if (kid_it != d.header.end() && kid_it->is_string()) {
       for (const auto& k : *keys) {
-        if (k.is_object() && k.value("kid", std::string()) == kid_it->get<std::string>()) {
+        if (k.is_object() && string_member(k, "kid") == kid_it->get<std::string>()) {
           jwk = &k;
           break;
         }
@@ -299,8 +307,8 @@ Verified verify(std::string_view token, const VerifyOptions& options) {
       v.error = "token has no kid and the JWKS holds several keys";
       return v;
     }
-    if (!jwk->is_object() || jwk->value("kty", std::string()) != "OKP" ||
-        jwk->value("crv", std::string()) != "Ed25519" || !jwk->contains("x") ||
+    if (!jwk->is_object() || string_member(*jwk, "kty") != "OKP" ||
+        string_member(*jwk, "crv") != "Ed25519" || !jwk->contains("x") ||
         !(*jwk)["x"].is_string()) {
       v.error = "JWKS key is not an Ed25519 (OKP) key";
       return v;

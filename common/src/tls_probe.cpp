@@ -1,6 +1,7 @@
 #include "kgate/tls_probe.hpp"
 
 #include "kgate/openssl_ptr.hpp"
+#include "kgate/resolve.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,13 +20,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <exception>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <utility>
 
 namespace kgate::tls {
@@ -38,7 +36,6 @@ using ossl::BioPtr;
 using ossl::NamesPtr;
 using ossl::SslPtr;
 using ossl::X509Ptr;
-using AddrPtr = std::unique_ptr<addrinfo, ossl::Deleter<freeaddrinfo>>;
 
 class Fd {
  public:
@@ -144,81 +141,27 @@ std::string openssl_errors() {
   return out;
 }
 
-// getaddrinfo has no timeout and a slow resolver can block for many seconds, so names that are
-// not numeric are resolved on a detached thread; if the deadline passes we stop waiting and the
-// thread frees its own result whenever it finishes.
-struct Lookup {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  int rc = 0;
-  AddrPtr result;
-};
-
-AddrPtr resolve(const std::string& host, unsigned short port, Clock::time_point deadline,
-                std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  // No AI_ADDRCONFIG: it drops 127.0.0.1 for "localhost" on hosts with only a loopback address.
-  hints.ai_flags = AI_NUMERICSERV;
-  const std::string service = std::to_string(port);
-
-  if (is_ip_literal(host)) {
-    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;  // never blocks
-    addrinfo* res = nullptr;
-    int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-    if (rc != 0) {
-      *error = "resolve " + host + ": " + gai_strerror(rc);
-      return nullptr;
-    }
-    return AddrPtr(res);
-  }
-
-  auto lookup = std::make_shared<Lookup>();
-  std::thread([lookup, host, service, hints] {
-    addrinfo* res = nullptr;
-    int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-    std::lock_guard<std::mutex> lock(lookup->mu);
-    lookup->rc = rc;
-    lookup->result.reset(res);
-    lookup->done = true;
-    lookup->cv.notify_all();
-  }).detach();
-
-  std::unique_lock<std::mutex> lock(lookup->mu);
-  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
-    *error = "resolve " + host + ": timed out";
-    return nullptr;
-  }
-  if (lookup->rc != 0) {
-    *error = "resolve " + host + ": " + gai_strerror(lookup->rc);
-    return nullptr;
-  }
-  return std::move(lookup->result);
-}
-
-std::string address_text(const addrinfo* ai) {
+std::string address_text(const SocketAddress& a) {
   char host[NI_MAXHOST];
   char serv[NI_MAXSERV];
-  if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, serv, sizeof serv,
+  if (getnameinfo(a.get(), a.size, host, sizeof host, serv, sizeof serv,
                   NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
     return "?";
   }
-  return ai->ai_family == AF_INET6 ? "[" + std::string(host) + "]:" + serv
-                                   : std::string(host) + ":" + serv;
+  return a.family() == AF_INET6 ? "[" + std::string(host) + "]:" + serv
+                                : std::string(host) + ":" + serv;
 }
 
 // Non-blocking connect to one address, waiting at most until the deadline.
-Fd connect_one(const addrinfo* ai, Clock::time_point deadline, std::string* error) {
-  Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+Fd connect_one(const SocketAddress& a, Clock::time_point deadline, std::string* error) {
+  Fd fd(::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!fd.valid()) {
     *error = "socket: " + errno_text(errno);
     return Fd();
   }
-  if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) return fd;
+  if (::connect(fd.get(), a.get(), a.size) == 0) return fd;
   if (errno != EINPROGRESS) {
-    *error = "connect " + address_text(ai) + ": " + errno_text(errno);
+    *error = "connect " + address_text(a) + ": " + errno_text(errno);
     return Fd();
   }
   pollfd pfd{fd.get(), POLLOUT, 0};
@@ -230,7 +173,7 @@ Fd connect_one(const addrinfo* ai, Clock::time_point deadline, std::string* erro
       return Fd();
     }
     if (n == 0) {
-      *error = "connect " + address_text(ai) + ": timed out";
+      *error = "connect " + address_text(a) + ": timed out";
       return Fd();
     }
     break;
@@ -239,7 +182,7 @@ Fd connect_one(const addrinfo* ai, Clock::time_point deadline, std::string* erro
   socklen_t len = sizeof so_error;
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) so_error = errno;
   if (so_error != 0) {
-    *error = "connect " + address_text(ai) + ": " + errno_text(so_error);
+    *error = "connect " + address_text(a) + ": " + errno_text(so_error);
     return Fd();
   }
   return fd;
@@ -248,12 +191,17 @@ Fd connect_one(const addrinfo* ai, Clock::time_point deadline, std::string* erro
 // Tries every address (e.g. "localhost" is ::1 and 127.0.0.1) until one connects.
 Fd connect_tcp(const std::string& host, unsigned short port, Clock::time_point deadline,
                std::string* error) {
-  AddrPtr addrs = resolve(host, port, deadline, error);
-  if (!addrs) return Fd();
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+      std::max(Clock::duration(), deadline - Clock::now()));
+  const ResolveResult addrs = resolve_tcp(host, std::to_string(port), left);
+  if (!addrs.ok()) {
+    *error = "resolve " + host + ": " + addrs.error;
+    return Fd();
+  }
   std::string errors;
-  for (const addrinfo* ai = addrs.get(); ai; ai = ai->ai_next) {
+  for (const SocketAddress& a : addrs.addresses) {
     std::string why;
-    Fd fd = connect_one(ai, deadline, &why);
+    Fd fd = connect_one(a, deadline, &why);
     if (fd.valid()) return fd;
     if (!errors.empty()) errors += "; ";
     errors += why;

@@ -92,6 +92,12 @@ RunContext::RunContext(Config cfg, std::string secret_override)
     if (const char* v = std::getenv(cfg_.auth.mint.secret_env.c_str())) secret_ = v;
   }
   if (!secret_.empty()) register_secret(secret_);
+  // A per-window request budget becomes an even spacing: the whole run stays under it, however
+  // long it lasts (a window's worth of requests never arrives in a burst).
+  if (cfg_.target.max_requests > 0)
+    budget_interval_ =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(cfg_.target.max_requests_window) /
+        cfg_.target.max_requests;
   provider_ = make_identity_provider(
       cfg_, [this](const http::Request& r) { return send(r, nullptr).response; }, secret_override);
 }
@@ -126,10 +132,19 @@ void RunContext::pace(double max_rps) {
                               : std::chrono::nanoseconds(0);
 }
 
+std::vector<RunContext::SeenError> RunContext::errors_seen() const {
+  std::lock_guard lock(seen_mutex_);
+  return errors_seen_;
+}
+
 RunContext::Sent RunContext::send(const http::Request& request, std::vector<Evidence>* evidence) {
   if (min_interval_.count() > 0) {
     wait_for(*this, last_send_ + min_interval_ - std::chrono::steady_clock::now());
     last_send_ = std::chrono::steady_clock::now();
+  }
+  if (budget_interval_.count() > 0) {
+    wait_for(*this, last_budgeted_ + budget_interval_ - std::chrono::steady_clock::now());
+    last_budgeted_ = std::chrono::steady_clock::now();
   }
   const auto started = std::chrono::steady_clock::now();
   std::chrono::milliseconds waited{0};
@@ -149,7 +164,16 @@ RunContext::Sent RunContext::send(const http::Request& request, std::vector<Evid
       ev.elapsed_ms = static_cast<double>(resp.elapsed.count()) / 1000.0;
       ev.response_excerpt = excerpt(resp.body, 1200);
       const bool limited = resp.status == 429;
-      if (limited) ev.note = "rate limited (429)";
+      if (limited) {
+        ev.note = "rate limited (429)";
+        ++rate_limited_answers_;
+      }
+      if (resp.status >= 400) {
+        std::lock_guard lock(seen_mutex_);
+        if (errors_seen_.size() >= 500) errors_seen_.erase(errors_seen_.begin());
+        errors_seen_.push_back(
+            {request.method, request.url, resp.status, resp.body.substr(0, 4096)});
+      }
       keep(ev);
       if (!limited) return out;
       auto wait = retry_after(resp, attempt);

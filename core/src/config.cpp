@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -15,24 +16,11 @@
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
 #include "kgate/registry.hpp"
+#include "kgate/suggest.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate {
 namespace {
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // Walks one YAML mapping, reading known keys and remembering them.
 class Reader {
@@ -175,9 +163,8 @@ class Reader {
     std::string v = n.IsScalar() ? interpolate(n, key, n.Scalar()) : "";
     try {
       out = std::chrono::duration_cast<Millis>(parse_duration(v));
-    } catch (const std::exception&) {
-      fail(n, "key '" + key_path(key) + "': expected a duration such as 500ms, 3s or 2m, got '" +
-                  v + "'");
+    } catch (const std::exception& e) {
+      fail(n, "key '" + key_path(key) + "': " + e.what());
     }
     if (out.count() < 0 || (out.count() == 0 && !allow_zero)) {
       fail(n, "key '" + key_path(key) + "': duration must be positive");
@@ -263,6 +250,32 @@ void read_target(Reader r, TargetConfig& t) {
   r.duration("reachable_within", t.reachable_within);
   r.boolean("insecure", t.insecure);
   r.str("ca_file", t.ca_file);
+  if (auto n = r.get("max_requests"); n) {
+    // "100/hour", "20/10s": a budget per window.
+    std::string v = n.IsScalar() ? r.interpolate(n, "max_requests", n.Scalar()) : "";
+    auto slash = v.find('/');
+    char* end = nullptr;
+    long count = std::strtol(v.c_str(), &end, 10);
+    std::string window = slash == std::string::npos ? "" : v.substr(slash + 1);
+    static const std::map<std::string, Millis> named{{"second", Millis(1000)},
+                                                     {"minute", Millis(60000)},
+                                                     {"hour", Millis(3600000)},
+                                                     {"day", Millis(86400000)}};
+    try {
+      if (count <= 0 || end != v.c_str() + slash) throw std::invalid_argument("count");
+      auto it = named.find(window);
+      t.max_requests_window = it != named.end()
+                                  ? it->second
+                                  : std::chrono::duration_cast<Millis>(parse_duration(window));
+      if (t.max_requests_window.count() <= 0) throw std::invalid_argument("window");
+    } catch (const std::exception&) {
+      r.fail(n,
+             "key 'target.max_requests': expected COUNT/WINDOW such as 100/hour or 20/10s, "
+             "got '" +
+                 v + "'");
+    }
+    t.max_requests = static_cast<int>(count);
+  }
   r.finish();
 }
 
@@ -284,6 +297,30 @@ void read_profile(Reader r, ProfileConfig& p) {
   r.status_list("refused_status", p.refused_status);
   r.one_of("complete_returns", p.complete_returns, {"task", "partial"});
   r.str("list_field", p.list_field);
+  r.one_of("completion", p.completion, {"boolean", "status"});
+  r.str("completed_field", p.completed_field);
+  r.str("status_field", p.status_field);
+  r.str("status_done", p.status_done);
+  r.str("status_open", p.status_open);
+  if (r.node() && r.node().IsMap() && r.node()["complete_toggles"]) {
+    bool toggles = true;
+    r.boolean("complete_toggles", toggles);
+    p.complete_toggles = toggles;
+  } else {
+    r.get("complete_toggles");
+  }
+  {
+    Reader l = r.child("limits");
+    l.integer("title_max", p.title_max, 1, 1000000);
+    l.integer("description_max", p.description_max, 1, 10000000);
+    l.finish();
+  }
+  r.boolean("chat_conversation", p.chat_conversation);
+  if (r.node() && r.node().IsMap() && r.node()["openapi_path"] &&
+      r.node()["openapi_path"].Scalar().empty())
+    r.str("openapi_path", p.openapi_path);
+  else
+    r.path("openapi_path", p.openapi_path);
   r.finish();
   if (p.task_path.find("{id}") == std::string::npos)
     r.fail(r.node(), "key 'profile.task_path': must contain {id}");
@@ -296,6 +333,8 @@ void read_auth(Reader r, AuthConfig& a) {
     Reader m = r.child("mint");
     m.str("secret_env", a.mint.secret_env);
     m.str("user_claim", a.mint.user_claim);
+    m.one_of("user_id_format", a.mint.user_id_format, {"string", "uuid", "int"});
+    m.one_of("sign_up", a.mint.sign_up, {"none", "login", "better-auth"});
     m.duration("ttl", a.mint.ttl);
     m.str("issuer", a.mint.issuer);
     m.str("audience", a.mint.audience);
@@ -306,6 +345,7 @@ void read_auth(Reader r, AuthConfig& a) {
     l.one_of("base", a.login.base, {"backend", "frontend", "ingress"});
     l.str("register_path", a.login.register_path);
     l.path("login_path", a.login.login_path);
+    l.one_of("format", a.login.format, {"json", "form"});
     l.str("register_body", a.login.register_body);
     l.str("login_body", a.login.login_body);
     l.str("token_json_path", a.login.token_json_path);
@@ -348,6 +388,10 @@ void read_auth(Reader r, AuthConfig& a) {
     }
   }
   r.str("password_env", a.password_env);
+  r.str("email", a.email);
+  if (a.email.find('@') == std::string::npos)
+    r.fail(r.node()["email"],
+           "key 'auth.email': not an e-mail address template: '" + a.email + "'");
   r.duration("rate_limit_max_wait", a.rate_limit_max_wait);
   r.integer("rate_limit_retries", a.rate_limit_retries, 0, 20);
   r.finish();
@@ -436,6 +480,8 @@ void read_suites(Reader r, Config& c) {
     Reader s = r.child("security");
     read_check_timeout(s, "security", c);
     s.one_of("fail_on", c.security.fail_on, severities());
+    s.string_list("public_paths", c.security.public_paths);
+    s.boolean("probe_unsafe_routes", c.security.probe_unsafe_routes);
     s.boolean("chat", c.security.chat);
     s.number("max_rps", c.security.max_rps, 0, 10000);
     int mib = static_cast<int>(c.security.large_body_bytes >> 20);
@@ -461,16 +507,7 @@ int severity_rank(const std::string& severity) {
 }
 
 std::string suggest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
+  return closest_match(word, candidates);
 }
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {

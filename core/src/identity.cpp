@@ -79,47 +79,40 @@ std::string fill(std::string text, const std::map<std::string, std::string>& var
   return text;
 }
 
-// mint: HS256 tokens from the shared secret, for fresh random user ids.
-class MintProvider : public IdentityProvider {
- public:
-  MintProvider(const Config& cfg, std::string secret) : cfg_(cfg), secret_(std::move(secret)) {
-    if (secret_.empty()) {
-      const char* v = std::getenv(cfg.auth.mint.secret_env.c_str());
-      if (v) secret_ = v;
-    }
-    if (!secret_.empty()) register_secret(secret_);
-  }
-  Identity acquire(const std::string& label) override {
-    if (secret_.empty())
-      throw IdentityUnavailable("auth mode 'mint' needs the JWT secret in environment variable " +
-                                cfg_.auth.mint.secret_env);
-    Identity id;
-    id.label = label;
-    id.user_id = "kgate-" + label + "-" + random_hex(4);
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-    json claims = {
-        {cfg_.auth.mint.user_claim, id.user_id},
-        {"iat", now},
-        {"exp", now + std::chrono::duration_cast<std::chrono::seconds>(cfg_.auth.mint.ttl).count()},
-        {"email", id.user_id + "@kgate.test"}};
-    if (cfg_.auth.mint.user_claim != "sub") claims["sub"] = id.user_id;
-    if (!cfg_.auth.mint.issuer.empty()) claims["iss"] = cfg_.auth.mint.issuer;
-    if (!cfg_.auth.mint.audience.empty()) claims["aud"] = cfg_.auth.mint.audience;
-    id.token = jwt::sign_hs256(claims, secret_);
-    register_secret(id.token);
-    return id;
-  }
-  std::string describe() const override {
-    return "mint HS256 tokens (secret from $" + cfg_.auth.mint.secret_env + ", user claim '" +
-           cfg_.auth.mint.user_claim + "')";
-  }
+std::string excerpt_of(const std::string& body) {
+  std::string one = body.size() > 300 ? body.substr(0, 300) + "…" : body;
+  for (char& c : one)
+    if (c == '\n' || c == '\r') c = ' ';
+  return one;
+}
 
- private:
-  const Config& cfg_;
-  std::string secret_;
-};
+// "step 'register': POST http://.../api/auth/register answered 422: {...}" — the step, the
+// URL, the status and the body, so that a user sees why without a packet capture.
+std::string step_failed(const std::string& step, const http::Request& r, const http::Response& resp,
+                        const std::string& expected) {
+  return "step '" + step + "': " + r.method + " " + r.url + " answered " +
+         std::to_string(resp.status) + (expected.empty() ? "" : " (expected " + expected + ")") +
+         (resp.body.empty() ? "" : ": " + excerpt_of(resp.body));
+}
+
+std::string fill_email(const Config& cfg, const std::string& label) {
+  return fill(cfg.auth.email, {{"label", label}, {"random", random_hex(4)}});
+}
+
+std::string uuid_v4() {
+  std::string h = random_hex(16);
+  h[12] = '4';
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+std::string fresh_user_id(const Config& cfg, const std::string& label) {
+  const auto& f = cfg.auth.mint.user_id_format;
+  if (f == "uuid") return uuid_v4();
+  if (f == "int") return std::to_string(100000000 + std::stoul(random_hex(3), nullptr, 16));
+  return "kgate-" + label + "-" + random_hex(4);
+}
 
 std::string password_for(const Config& cfg) {
   if (!cfg.auth.password_env.empty()) {
@@ -143,6 +136,13 @@ http::Request json_post(const std::string& url, const std::string& body) {
   return r;
 }
 
+// Form fields are URL-encoded after the placeholders are filled.
+std::string form_fill(const std::string& tmpl, const std::map<std::string, std::string>& vars) {
+  std::map<std::string, std::string> encoded;
+  for (const auto& [k, v] : vars) encoded[k] = url_encode_segment(v);
+  return fill(tmpl, encoded);
+}
+
 // login: the app's own register/login endpoints, token read from the answer.
 class LoginProvider : public IdentityProvider {
  public:
@@ -152,30 +152,50 @@ class LoginProvider : public IdentityProvider {
     std::string base = base_url_for(cfg_, lc.base);
     Identity id;
     id.label = label;
-    id.email = "kgate-" + label + "-" + random_hex(4) + "@kgate.test";
+    id.email = fill_email(cfg_, label);
     std::map<std::string, std::string> vars{
         {"email", id.email}, {"password", password_for(cfg_)}, {"name", "kgate " + label}};
+    // The register answer is kept: when the login fails afterwards, it usually says why.
+    std::string registered;
     if (!lc.register_path.empty()) {
-      auto r = send_(json_post(join_url(base, lc.register_path), fill(lc.register_body, vars)));
-      if (r.status >= 500)
-        throw IdentityUnavailable("register at " + lc.register_path + " answered " +
-                                  std::to_string(r.status));
+      auto req = json_post(join_url(base, lc.register_path), fill(lc.register_body, vars));
+      auto r = send_(req);
+      if (r.status >= 500) throw IdentityUnavailable(step_failed("register", req, r, "2xx"));
+      if (r.status / 100 != 2) registered = step_failed("register", req, r, "2xx");
     }
-    auto r = send_(json_post(join_url(base, lc.login_path), fill(lc.login_body, vars)));
+    http::Request login;
+    if (lc.format == "form") {
+      static const std::string json_default = LoginConfig{}.login_body;
+      const std::string body =
+          lc.login_body == json_default ? "username={email}&password={password}" : lc.login_body;
+      login.method = "POST";
+      login.url = join_url(base, lc.login_path);
+      login.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                       {"Accept", "application/json"}};
+      login.body = form_fill(body, vars);
+    } else {
+      login = json_post(join_url(base, lc.login_path), fill(lc.login_body, vars));
+    }
+    auto r = send_(login);
     if (r.status != 200)
-      throw IdentityUnavailable("login at " + lc.login_path + " answered " +
-                                std::to_string(r.status));
+      throw IdentityUnavailable(step_failed("login", login, r, "200") +
+                                (registered.empty() ? "" : "; before it, " + registered));
     auto doc = json::parse(r.body, nullptr, false);
     auto token = doc.is_discarded() ? std::nullopt : json_path(doc, lc.token_json_path);
     if (!token)
-      throw IdentityUnavailable("login answer has no token at '" + lc.token_json_path + "'");
+      throw IdentityUnavailable("step 'login': the answer of " + login.url + " has no token at '" +
+                                lc.token_json_path +
+                                "' (auth.login.token_json_path): " + excerpt_of(r.body));
     id.token = *token;
     register_secret(id.token);
     auto uid = lc.user_id_json_path.empty() ? std::nullopt : json_path(doc, lc.user_id_json_path);
     id.user_id = uid ? *uid : user_id_from_token(id.token, cfg_.auth.mint.user_claim);
     return id;
   }
-  std::string describe() const override { return "log in at " + cfg_.auth.login.login_path; }
+  std::string describe() const override {
+    return "log in at " + cfg_.auth.login.login_path +
+           (cfg_.auth.login.format == "form" ? " (form)" : "");
+  }
 
  private:
   const Config& cfg_;
@@ -192,18 +212,18 @@ class BetterAuthProvider : public IdentityProvider {
     std::string base = base_url_for(cfg_, bc.base);
     Identity id;
     id.label = label;
-    id.email = "kgate-" + label + "-" + random_hex(4) + "@kgate.test";
+    id.email = fill_email(cfg_, label);
     std::string password = password_for(cfg_);
     json up = {{"email", id.email}, {"password", password}, {"name", "kgate " + label}};
-    auto r = send_(json_post(join_url(base, bc.sign_up_path), up.dump()));
+    auto up_req = json_post(join_url(base, bc.sign_up_path), up.dump());
+    auto r = send_(up_req);
     if (r.status != 200 && r.status != 201)
-      throw IdentityUnavailable("Better Auth sign-up at " + bc.sign_up_path + " answered " +
-                                std::to_string(r.status));
+      throw IdentityUnavailable(step_failed("Better Auth sign-up", up_req, r, "200 or 201"));
     json in = {{"email", id.email}, {"password", password}};
-    r = send_(json_post(join_url(base, bc.sign_in_path), in.dump()));
+    auto in_req = json_post(join_url(base, bc.sign_in_path), in.dump());
+    r = send_(in_req);
     if (r.status != 200)
-      throw IdentityUnavailable("Better Auth sign-in at " + bc.sign_in_path + " answered " +
-                                std::to_string(r.status));
+      throw IdentityUnavailable(step_failed("Better Auth sign-in", in_req, r, "200"));
     std::string cookies;
     for (const auto& [k, v] : r.headers) {
       if (strcasecmp(k.c_str(), "set-cookie") != 0) continue;
@@ -220,8 +240,8 @@ class BetterAuthProvider : public IdentityProvider {
     auto token = (r.status == 200 && !doc.is_discarded()) ? json_path(doc, bc.token_json_path)
                                                           : std::nullopt;
     if (!token)
-      throw IdentityUnavailable("Better Auth token endpoint " + bc.token_path + " answered " +
-                                std::to_string(r.status) + " without '" + bc.token_json_path + "'");
+      throw IdentityUnavailable(
+          step_failed("Better Auth token", t, r, "200 with '" + bc.token_json_path + "'"));
     id.token = *token;
     register_secret(id.token);
     id.user_id = user_id_from_token(id.token, cfg_.auth.mint.user_claim);
@@ -235,6 +255,60 @@ class BetterAuthProvider : public IdentityProvider {
  private:
   const Config& cfg_;
   Sender send_;
+};
+
+// mint: HS256 tokens from the shared secret, for fresh user ids (or, with auth.mint.sign_up,
+// for users signed up through the app first, for apps that keep a users table).
+class MintProvider : public IdentityProvider {
+ public:
+  MintProvider(const Config& cfg, std::string secret, Sender send)
+      : cfg_(cfg), secret_(std::move(secret)) {
+    if (secret_.empty()) {
+      const char* v = std::getenv(cfg.auth.mint.secret_env.c_str());
+      if (v) secret_ = v;
+    }
+    if (!secret_.empty()) register_secret(secret_);
+    if (cfg.auth.mint.sign_up == "login") sign_up_ = std::make_unique<LoginProvider>(cfg, send);
+    if (cfg.auth.mint.sign_up == "better-auth")
+      sign_up_ = std::make_unique<BetterAuthProvider>(cfg, send);
+  }
+  Identity acquire(const std::string& label) override {
+    if (secret_.empty())
+      throw IdentityUnavailable("auth mode 'mint' needs the JWT secret in environment variable " +
+                                cfg_.auth.mint.secret_env);
+    Identity id;
+    if (sign_up_) {
+      id = sign_up_->acquire(label);  // the app knows this user now
+    } else {
+      id.label = label;
+      id.user_id = fresh_user_id(cfg_, label);
+      id.email = fill_email(cfg_, label);
+    }
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    json claims = {
+        {cfg_.auth.mint.user_claim, id.user_id},
+        {"iat", now},
+        {"exp", now + std::chrono::duration_cast<std::chrono::seconds>(cfg_.auth.mint.ttl).count()},
+        {"email", id.email}};
+    if (cfg_.auth.mint.user_claim != "sub") claims["sub"] = id.user_id;
+    if (!cfg_.auth.mint.issuer.empty()) claims["iss"] = cfg_.auth.mint.issuer;
+    if (!cfg_.auth.mint.audience.empty()) claims["aud"] = cfg_.auth.mint.audience;
+    id.token = jwt::sign_hs256(claims, secret_);
+    register_secret(id.token);
+    return id;
+  }
+  std::string describe() const override {
+    return "mint HS256 tokens (secret from $" + cfg_.auth.mint.secret_env + ", user claim '" +
+           cfg_.auth.mint.user_claim + "'" +
+           (sign_up_ ? ", users signed up first via " + cfg_.auth.mint.sign_up : "") + ")";
+  }
+
+ private:
+  const Config& cfg_;
+  std::string secret_;
+  std::unique_ptr<IdentityProvider> sign_up_;
 };
 
 // tokens: fixed identities from the configuration, handed out in order.
@@ -267,7 +341,7 @@ std::unique_ptr<IdentityProvider> make_identity_provider(const Config& cfg, Send
   if (m == "login") return std::make_unique<LoginProvider>(cfg, std::move(send));
   if (m == "better-auth") return std::make_unique<BetterAuthProvider>(cfg, std::move(send));
   if (m == "tokens") return std::make_unique<FixedTokensProvider>(cfg);
-  return std::make_unique<MintProvider>(cfg, secret_override);
+  return std::make_unique<MintProvider>(cfg, secret_override, std::move(send));
 }
 
 }  // namespace kgate

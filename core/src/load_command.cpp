@@ -197,7 +197,7 @@ int cmd_load(const LoadArgs& a) {
 
   std::atomic<bool> stop{false};
   ProgressPrinter printer;
-  std::cerr << "kgate load: " << request.method << " " << redact(request.url) << ", "
+  std::cerr << "kgate load: " << request.method << " " << redact_url(request.url) << ", "
             << executor->describe() << std::endl;
   auto progress = [&](const load::Progress& p) {
     if (interrupted()) stop = true;
@@ -256,14 +256,15 @@ int cmd_load(const LoadArgs& a) {
       reports::write_file_atomically(a.out, load::to_json(result, verdicts).dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {
-      std::cerr << "kgate load: " << e.what() << std::endl;
+      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
       return kExitReportsFailed;
     }
   }
   std::cout << std::flush;
   if (result.interrupted) return kExitInterrupted;
   if (s.completed == 0 && s.failed > 0 && s.errors.count("connect")) {
-    std::cerr << "kgate load: no request got an answer from " << redact(request.url) << std::endl;
+    std::cerr << "kgate load: no request got an answer from " << redact_url(request.url)
+              << std::endl;
     return kExitUnreachable;
   }
   return failed ? kExitGateFailed : kExitPass;

@@ -17,6 +17,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "kgate/audit_command.hpp"
 #include "kgate/check.hpp"
 #include "kgate/cluster_command.hpp"
 #include "kgate/config.hpp"
@@ -478,6 +479,8 @@ int main(int argc, char** argv) {
   auto* load = add_load_command(app, la);
   ClusterArgs ca;
   auto* cluster_info = add_cluster_info_command(app, ca);
+  AuditArgs aa;
+  auto* audit = add_audit_command(app, aa);
 
   try {
     app.parse(argc, argv);
@@ -496,6 +499,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ra);
     if (*load) return cmd_load(la);
     if (*cluster_info) return cmd_cluster_info(ca);
+    if (*audit) return cmd_audit(aa);
     if (*list) return cmd_list(la_list);
     if (*validate) {
       Config c = load_config(validate_path);

@@ -121,6 +121,28 @@ std::optional<json> task_list_of(const json& body, const ProfileConfig& p) {
   return std::nullopt;
 }
 
+std::optional<bool> completed_of(const json& task, const ProfileConfig& p) {
+  if (!task.is_object()) return std::nullopt;
+  if (p.completion == "status") {
+    auto it = task.find(p.status_field);
+    if (it == task.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>() == p.status_done;
+  }
+  auto it = task.find(p.completed_field);
+  if (it == task.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+json completion_fields(bool done, const ProfileConfig& p) {
+  if (p.completion == "status") return {{p.status_field, done ? p.status_done : p.status_open}};
+  return {{p.completed_field, done}};
+}
+
+std::string completion_field_name(const ProfileConfig& p) {
+  return p.completion == "status" ? "'" + p.status_field + "' (profile.status_field)"
+                                  : "'" + p.completed_field + "' (profile.completed_field)";
+}
+
 bool status_in(int status, const std::vector<int>& allowed) {
   return std::find(allowed.begin(), allowed.end(), status) != allowed.end();
 }

@@ -518,6 +518,14 @@ ClusterConfig load_kubeconfig(const LoadOptions& options) {
   return resolve(kc, options.context);
 }
 
+ClusterConfig parse_kubeconfig(const std::string& text, const std::string& source_name,
+                               const std::string& context) {
+  Kubeconfigs kc;
+  kc.looked_at = source_name;
+  merge_file(source_name, text, kc);
+  return resolve(kc, context);
+}
+
 ClusterConfig in_cluster_config(const LoadOptions& options) {
   const std::string host = service_env(options.service_host, "KUBERNETES_SERVICE_HOST");
   const std::string port = service_env(options.service_port, "KUBERNETES_SERVICE_PORT");

@@ -1,35 +1,23 @@
 // client-go credential plugins (users[].user.exec): run the command as kubectl does and read the
 // ExecCredential it prints. The plugin gets KUBERNETES_EXEC_INFO, stdin /dev/null (kgate is never
 // interactive) and its own process group, so that a timeout kills whatever it started too.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "kgate/base64.hpp"
 #include "kgate/kube/config.hpp"
+#include "kgate/process.hpp"
 #include "kgate/redact.hpp"
-
-extern char** environ;
 
 namespace kgate::kube {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr std::size_t kMaxStdout = 1 << 20;  // an ExecCredential is a few KiB
@@ -83,65 +71,6 @@ json exec_info(const ExecConfig& exec, const ClusterConfig& cluster) {
   info["kind"] = "ExecCredential";
   info["spec"] = std::move(spec);
   return info;
-}
-
-// The inherited environment, then exec.env (the last of a repeated name wins, as with Go's
-// exec.Cmd), then KUBERNETES_EXEC_INFO.
-std::vector<std::string> plugin_env(const ExecConfig& exec, const std::string& info) {
-  std::set<std::string> replaced{"KUBERNETES_EXEC_INFO"};
-  for (const auto& [name, value] : exec.env) replaced.insert(name);
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string entry(*e);
-    if (!replaced.count(entry.substr(0, entry.find('=')))) env.push_back(std::move(entry));
-  }
-  for (std::size_t i = 0; i < exec.env.size(); ++i) {
-    bool overridden = false;
-    for (std::size_t j = i + 1; j < exec.env.size(); ++j) {
-      overridden = overridden || exec.env[j].first == exec.env[i].first;
-    }
-    if (!overridden) env.push_back(exec.env[i].first + "=" + exec.env[i].second);
-  }
-  env.push_back("KUBERNETES_EXEC_INFO=" + info);
-  return env;
-}
-
-// A pipe whose ends are above 0-2, so that the child's dup2 onto stdout/stderr never lands on
-// itself (which would keep close-on-exec set) when the parent runs with stdio closed.
-void make_pipe(int fds[2]) {
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category());
-  for (int i = 0; i < 2; ++i) {
-    if (fds[i] < 3) {
-      int moved = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-      ::close(fds[i]);
-      fds[i] = moved;
-    }
-  }
-}
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
-
-// Waits until the child exits or the deadline passes.
-std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return std::nullopt;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
-
-void kill_and_reap(pid_t pid) {
-  ::kill(-pid, SIGKILL);  // the plugin's process group: the shell and whatever it started
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
 }
 
 // RFC 3339 as metav1.Time writes it: 2006-01-02T15:04:05Z, optional fraction, Z or +hh:mm.
@@ -211,119 +140,33 @@ ExecCredential run_exec_plugin(const ExecConfig& exec, const ClusterConfig& clus
     fail("interactiveMode is Always, but kgate runs plugins without a terminal");
   }
 
-  // Everything the child needs is built before spawning.
-  const std::string info = exec_info(exec, cluster).dump();
-  std::vector<std::string> env = plugin_env(exec, info);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args{exec.command};
-  args.insert(args.end(), exec.args.begin(), exec.args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  int out_pipe[2], err_pipe[2];
+  ProcessSpec spec;
+  spec.program = exec.command;
+  spec.args = exec.args;
+  // The inherited environment, then exec.env (the last of a repeated name wins, as with Go's
+  // exec.Cmd), then KUBERNETES_EXEC_INFO.
+  for (const auto& [name, value] : exec.env) spec.env_set[name] = value;
+  spec.env_set["KUBERNETES_EXEC_INFO"] = exec_info(exec, cluster).dump();
+  spec.new_process_group = true;  // a timeout kills whatever the plugin started too
+  CommandOptions options;
+  options.timeout = timeout;
+  options.max_stdout = kMaxStdout;
+  options.max_stderr = kStderrTail;
+  CommandResult run;
   try {
-    make_pipe(out_pipe);
-  } catch (const std::system_error& e) {
-    fail(std::string("cannot create a pipe: ") + e.what());
+    run = run_command(spec, options);  // stdin is /dev/null: never interactive
+  } catch (const SpawnError& e) {
+    fail(e.error() == ENOENT ? "executable not found"
+                             : "cannot start: " + std::string(std::strerror(e.error())));
   }
-  try {
-    make_pipe(err_pipe);
-  } catch (const std::system_error& e) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    fail(std::string("cannot create a pipe: ") + e.what());
+  fail.stderr_tail = run.err;
+  if (run.timed_out) {
+    fail("did not finish within " + std::to_string(timeout.count()) + " ms (killed)");
   }
-
-  // posix_spawn (vfork + exec in glibc) rather than fork: safe in a threaded process, and it
-  // reports exec failures (command not found) as its return value.
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // no sockets or files of ours leak
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);  // e.g. an ignored SIGPIPE is not inherited
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc =
-      ::posix_spawnp(&pid, exec.command.c_str(), &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    fail(rc == ENOENT ? "executable not found" : "cannot start: " + std::string(strerror(rc)));
-  }
-
-  // Read stdout and stderr together until both close or the deadline passes.
-  const auto deadline = Clock::now() + timeout;
-  std::string out;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string problem;  // why we stopped early, if we did
-  int open_fds = 2;
-  while (open_fds > 0 && problem.empty()) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      problem = "did not finish within " + std::to_string(timeout.count()) + " ms (killed)";
-      break;
-    }
-    int n = ::poll(fds, 2, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      problem = std::string("poll: ") + std::strerror(errno);
-      break;
-    }
-    for (auto& p : fds) {
-      if (p.fd < 0 || p.revents == 0) continue;
-      char buf[8192];
-      ssize_t got = ::read(p.fd, buf, sizeof buf);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (got <= 0) {
-        close_fd(p.fd);  // poll skips negative descriptors
-        --open_fds;
-        continue;
-      }
-      if (&p == &fds[0]) {
-        out.append(buf, static_cast<std::size_t>(got));
-        if (out.size() > kMaxStdout) problem = "printed more than 1 MiB";
-      } else {
-        fail.stderr_tail.append(buf, static_cast<std::size_t>(got));
-        if (fail.stderr_tail.size() > kStderrTail) {
-          fail.stderr_tail.erase(0, fail.stderr_tail.size() - kStderrTail);
-        }
-      }
-    }
-  }
-  close_fd(fds[0].fd);
-  close_fd(fds[1].fd);
-
-  // Both pipes closed: the plugin has exited or is about to (it may still have closed them early).
-  std::optional<int> status;
-  if (problem.empty()) status = wait_until(pid, deadline);
-  if (!status) {
-    kill_and_reap(pid);
-    if (problem.empty()) {
-      problem = "did not finish within " + std::to_string(timeout.count()) + " ms (killed)";
-    }
-    fail(problem);
-  }
-  if (WIFSIGNALED(*status)) fail("was killed by signal " + std::to_string(WTERMSIG(*status)));
-  if (WIFEXITED(*status) && WEXITSTATUS(*status) != 0) {
-    fail("failed with exit code " + std::to_string(WEXITSTATUS(*status)));
-  }
+  if (run.stdout_overflow) fail("printed more than 1 MiB");
+  if (run.signal != 0) fail("was killed by signal " + std::to_string(run.signal));
+  if (run.status != 0) fail("failed with exit code " + std::to_string(run.status));
+  const std::string& out = run.out;
 
   // The output holds the credential: messages below name fields, never the text around them
   // (so no parser message, which quotes what it last read).

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "kgate/resolve.hpp"
 #include "kgate/url.hpp"
 
 namespace kgate::load {
@@ -196,7 +198,7 @@ struct Shared {
   Url url;
   std::string wire;  // the serialized request (fixed-request runs)
   Scenario* scenario = nullptr;
-  tcp::resolver::results_type endpoints;
+  std::vector<tcp::endpoint> endpoints;
   ssl::context* tls = nullptr;
   Clock::time_point t0;
   int threads = 1;
@@ -210,7 +212,7 @@ class Worker;
 // One keep-alive connection. Plain TCP or TLS; the rest of the engine does not care.
 class Conn {
  public:
-  Conn(Worker& w, asio::io_context& ioc, ssl::context* tls) : w_(w), sock_(ioc) {
+  Conn(Worker& w, asio::io_context& ioc, ssl::context* tls) : w_(w), sock_(ioc), think_(ioc) {
     if (tls) tls_.emplace(sock_, *tls);
     buffer_.reserve(512);
   }
@@ -231,6 +233,17 @@ class Conn {
     sock_.shutdown(tcp::socket::shutdown_both, ec);
     sock_.close(ec);
   }
+  // Closed model: the VU pauses for its think time, then sends again unless the run is ending.
+  // The timer belongs to the connection so that the end of the run can cancel it: a pending
+  // think would otherwise keep the thread's io_context running for the whole pause.
+  template <class Then>
+  void think(Nanos pause, Then then) {
+    think_.expires_after(pause);
+    think_.async_wait([then](error_code ec) {
+      if (!ec) then();
+    });
+  }
+  void stop_thinking() { think_.cancel(); }
 
  private:
   void connect();
@@ -251,6 +264,7 @@ class Conn {
 
   Worker& w_;
   tcp::socket sock_;
+  asio::steady_timer think_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   beast::flat_buffer buffer_;
   std::optional<ResponseParser> parser_;
@@ -422,9 +436,8 @@ class Worker {
       c->start(now);
       return;
     }
-    auto timer = std::make_shared<asio::steady_timer>(ioc_, think);
-    timer->async_wait([this, c, timer](error_code ec) {
-      if (!ec && !stopping_) c->start(Clock::now());
+    c->think(think, [this, c] {
+      if (!stopping_) c->start(Clock::now());
     });
   }
 
@@ -465,7 +478,10 @@ class Worker {
     stopping_ = true;
     arrivals_.cancel();
     tick_.cancel();
-    for (auto& c : conns_) c->shut();
+    for (auto& c : conns_) {
+      c->stop_thinking();
+      c->shut();
+    }
   }
 
   // Hands this thread's interval to the aggregator when the interval changes.
@@ -685,11 +701,26 @@ LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& 
                 {},       nullptr, {},   threads, Aggregator(options.interval)};
   if (scenario) scenario->start(threads);
   {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    error_code ec;
-    shared.endpoints = resolver.resolve(url.host, url.port, ec);
-    if (ec) throw std::runtime_error("cannot resolve " + url.host + ": " + ec.message());
+    // Bounded like every other wait of the run: a dead DNS server costs the connect timeout,
+    // and Ctrl-C ends the wait at once.
+    const auto lookup = resolve_tcp(
+        url.host, url.port, std::chrono::ceil<std::chrono::milliseconds>(options.connect_timeout),
+        [&stop] { return stop.load(); });
+    if (lookup.failure == ResolveResult::Failure::kInterrupted) {
+      LoadResult nothing;
+      nothing.executor = executor.describe();
+      nothing.target = request.method + " " + request.url;
+      nothing.threads = threads;
+      nothing.interrupted = true;
+      return nothing;
+    }
+    if (!lookup.ok()) throw std::runtime_error("cannot resolve " + url.host + ": " + lookup.error);
+    for (const auto& a : lookup.addresses) {
+      tcp::endpoint e;
+      std::memcpy(e.data(), a.get(), a.size);
+      e.resize(a.size);
+      shared.endpoints.push_back(e);
+    }
   }
   std::optional<ssl::context> tls;
   if (url.tls()) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "kgate/redact.hpp"
+
 namespace kgate::load {
 
 using nlohmann::json;
@@ -61,14 +63,16 @@ json to_json(const LoadResult& r, const std::vector<ThresholdResult>& thresholds
                       {"service_p99_us", i.service_p99_us}});
   json th = json::array();
   for (const auto& t : thresholds)
-    th.push_back({{"threshold", t.threshold ? t.threshold->text : std::string()},
+    th.push_back({{"threshold", redact(t.threshold ? t.threshold->text : std::string())},
                   {"passed", t.passed},
                   {"measured", t.measured},
-                  {"measured_text", t.measured_text},
-                  {"message", t.message}});
+                  {"measured_text", redact(t.measured_text)},
+                  {"message", redact(t.message)}});
+  // Every string passes through redaction: the target is the user's URL, whose query may
+  // carry a token (?access_token=...), so only its shape is kept.
   return {{"schema", "kgate/load/v1"},
-          {"target", r.target},
-          {"executor", r.executor},
+          {"target", redact_url(r.target)},
+          {"executor", redact(r.executor)},
           {"threads", r.threads},
           {"interrupted", r.interrupted},
           {"duration_s", s.duration_s},

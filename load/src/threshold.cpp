@@ -1,5 +1,8 @@
 #include "kgate/load/threshold.hpp"
 
+#include "kgate/duration.hpp"
+#include "kgate/suggest.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -18,7 +21,6 @@ constexpr std::string_view kKnown =
     "max, service.pNN, service.avg, service.min, service.max, error_rate, error_rate.<class>, "
     "errors, errors.<class>, failed, dropped_rate, rps, requests, completed, dropped, "
     "status.<code>; classes: connect, timeout, tls, 4xx, 5xx, other";
-constexpr std::string_view kLatencyUnits = "us, ms, s, m, h";
 
 // What a metric name resolves to.
 struct Metric {
@@ -73,41 +75,10 @@ std::string quote(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-// Optimal string alignment distance (Levenshtein plus adjacent transpositions: "rsp" -> "rps").
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i)
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return d[n][m];
-}
-
 // The closest candidate, if it is close enough to be what the user meant.
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& cands) {
-  const std::string w = lower(word);
-  std::optional<std::string> best;
-  std::size_t best_d = std::max<std::size_t>(1, std::min<std::size_t>(3, word.size() / 3)) + 1;
-  for (const auto& c : cands) {
-    const std::size_t d = edit_distance(w, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
+  std::string best = closest_match(word, cands);
+  if (best.empty()) return std::nullopt;
   return best;
 }
 
@@ -350,22 +321,29 @@ std::string_view kind_hint(MetricKind k) {
   return "";
 }
 
-std::optional<std::uint64_t> latency_unit(std::string_view u) {
-  if (u == "us" || u == "\xC2\xB5s" || u == "\xCE\xBCs") return 1;  // us, micro sign, mu
-  if (u == "ms") return 1'000;
-  if (u == "s") return 1'000'000;
-  if (u == "m") return 60'000'000;
-  if (u == "h") return 3'600'000'000;
-  return std::nullopt;
-}
-
 // Parses the value at i for a metric of kind m.kind; advances i past it.
 double parse_value(std::string_view s, std::size_t& i, const Metric& m) {
   const std::string& name = m.canonical;
   const std::size_t start = i;
+  if (s[i] == '-')
+    throw ThresholdError("the value for " + quote(name) + " must not be negative", i);
+  if (m.kind == MetricKind::kLatency) {
+    // Durations are read by kgate's one duration grammar (common/duration), as in the config.
+    try {
+      const ScannedDuration d = scan_duration(s.substr(i));
+      i += d.length;
+      return d.micros;
+    } catch (const DurationError& e) {
+      std::string got;
+      if (e.offset() == 0) {
+        std::size_t end = i;
+        while (end < s.size() && !is_space(s[end])) ++end;
+        got = ", got " + quote(s.substr(i, end - i));
+      }
+      throw ThresholdError(quote(name) + " is a latency: " + e.what() + got, start + e.offset());
+    }
+  }
   auto number = [&]() {
-    if (s[i] == '-')
-      throw ThresholdError("the value for " + quote(name) + " must not be negative", i);
     std::size_t digits = 0;
     auto d = parse_decimal(s, i, digits);
     if (!d) {
@@ -397,31 +375,8 @@ double parse_value(std::string_view s, std::size_t& i, const Metric& m) {
   std::size_t unit_at = 0;
   std::string_view u = unit(unit_at);
   switch (m.kind) {
-    case MetricKind::kLatency: {
-      if (u.empty())
-        throw ThresholdError(quote(name) + " is a latency: the value needs a unit, e.g. 300ms (" +
-                                 std::string(kLatencyUnits) + ")",
-                             start);
-      double us = 0;
-      // One or more <number><unit> parts without spaces: 300ms, 1.5s, 1m30s.
-      for (;;) {
-        auto f = latency_unit(u);
-        if (!f)
-          throw ThresholdError("wrong unit " + quote(u) + " for latency metric " + quote(name) +
-                                   "; use a duration unit: " + std::string(kLatencyUnits),
-                               unit_at);
-        us += d.scaled(*f);
-        if (i >= s.size() || !is_digit(s[i])) break;
-        const std::size_t part_at = i;
-        d = number();
-        const std::size_t number_end = i;
-        u = unit(unit_at);
-        if (u.empty() || unit_at != number_end)
-          throw ThresholdError("expected a unit after each number in a duration such as 1m30s",
-                               part_at);
-      }
-      return us;
-    }
+    case MetricKind::kLatency:
+      break;  // read above
     case MetricKind::kRate: {
       if (u == "%") {
         if (d.scaled(1) > 100) throw ThresholdError("a rate cannot exceed 100%", start);

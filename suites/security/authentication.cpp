@@ -2,8 +2,13 @@
 // missing, malformed, forged, expired or in the wrong place, and returns nothing of the victim's.
 #include "kgate/identity.hpp"
 #include "kgate/jwt.hpp"
+#include "kgate/redact.hpp"
 #include "kgate/url.hpp"
 #include "probe.hpp"
+#include "published_secrets.hpp"
+
+#include <cmath>
+#include <map>
 
 namespace kgate {
 namespace {
@@ -20,33 +25,49 @@ class SecurityAuth : public security::SecurityCheck {
   // A way of presenting (or not) credentials on a request.
   using Present = std::function<void(http::Request&)>;
 
-  // Sends every endpoint of alice's API with `present` applied and fails naming each endpoint
-  // that did not refuse; then makes sure alice's task survived the sweep.
+  // Sends every endpoint of alice's API with `present` applied. Accepted (a 2xx, or alice's
+  // data in the answer) is the finding; a 5xx is not acceptance (security.Auth.
+  // BadCredentialsGetA4xxNotA5xx reports it); then makes sure alice's task survived the sweep.
   void expect_refused_everywhere(const Identity& alice, const std::string& how,
                                  const Present& present) {
     security::VictimTask victim(c(), alice);
     if (!victim.ok()) KGATE_SETUP_ERROR() << "could not set up the victim task: " << victim.error();
     auto a = api(alice);
-    std::vector<std::string> accepted;
-    for (const auto& e : security::contract_endpoints(a, victim.id(), victim.marker(), chat())) {
-      auto request = security::request_for(e);
-      present(request);
-      auto r = c().send(request);
-      if (e.method == "POST" && e.url == a.tasks_url() && r.status / 100 == 2) {
-        // A forged create went through: remove it with alice's real token.
-        if (auto doc = parse_json(r.body))
-          if (auto id = task_id_of(*doc, config().profile)) a.delete_after_check(*id);
-      }
-      if (!security::refused(r, {401, 403}, victim.marker()))
-        accepted.push_back(e.label() + " → " + std::to_string(r.status));
-    }
     const auto total = security::contract_endpoints(a, "1", "", chat()).size();
+    std::vector<std::string> accepted, crashed;
+    auto report = [&] {
+      KGATE_EXPECT(accepted.empty())
+          << accepted.size() << " of " << total << " endpoints accepted " << how
+          << " (expected 401 or 403): the API does not authenticate these calls: "
+          << security::joined(accepted, 4);
+    };
+    try {
+      for (const auto& e : security::contract_endpoints(a, victim.id(), victim.marker(), chat())) {
+        auto request = security::request_for(e);
+        present(request);
+        auto r = c().send(request);
+        if (e.method == "POST" && e.url == a.tasks_url() && r.status / 100 == 2) {
+          // A forged create went through: remove it with alice's real token.
+          if (auto doc = parse_json(r.body))
+            if (auto id = task_id_of(*doc, config().profile)) a.delete_after_check(*id);
+        }
+        const std::string seen = e.label() + " → " + std::to_string(r.status);
+        if (security::accepted(r, victim.marker()))
+          accepted.push_back(seen);
+        else if (r.status >= 500)
+          crashed.push_back(seen);
+      }
+    } catch (const CheckStopped&) {
+      report();  // a finding already seen stays one, whatever stopped the sweep
+      throw;
+    }
     measure("endpoints", static_cast<double>(total), "");
+    if (!crashed.empty())
+      property("server errors", security::joined(crashed, 4) +
+                                    " (not acceptance: see "
+                                    "security.Auth.BadCredentialsGetA4xxNotA5xx)");
     std::string damage = victim.changes_since_created();
-    KGATE_EXPECT(accepted.empty())
-        << accepted.size() << " of " << total << " endpoints accepted " << how
-        << " (expected 401 or 403): the API does not authenticate these calls: "
-        << security::joined(accepted, 4);
+    report();
     KGATE_EXPECT(damage.empty()) << how << ": " << damage;
   }
 
@@ -191,6 +212,129 @@ KGATE_CHECK(SecurityAuth, TokenOnlyInBearerHeader,
     expect_refused_everywhere(alice, p.how, p.present);
     if (has_failure()) return;
   }
+}
+
+}  // namespace
+}  // namespace kgate
+
+namespace kgate {
+namespace {
+
+// An app that answers a bad token with a 500 has not accepted it, but something is broken: an
+// unhandled exception in its auth code, and a signal a scanner can tell valid from invalid by.
+KGATE_CHECK(SecurityAuth, BadCredentialsGetA4xxNotA5xx,
+            {.title = "Missing, malformed and forged tokens get a 4xx, never a server error",
+             .severity = Severity::Medium,
+             .reference = "OWASP API8:2023",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
+  auto a = api(alice);
+  std::vector<std::pair<std::string, Present>> ways{
+      {"no token", [](http::Request&) {}},
+      {"a malformed token", bearer("kgate-not-a-jwt")},
+  };
+  if (is_jwt(alice.token))
+    ways.push_back({"a forged signature", bearer(security::with_flipped_signature(alice.token))});
+  std::vector<std::string> crashed;
+  try {
+    for (const auto& [how, present] : ways)
+      for (const auto& e : security::contract_endpoints(a, "1", "kgate-no-marker", false)) {
+        if (e.method != "GET") continue;  // reads are enough to see how bad tokens are handled
+        auto request = security::request_for(e);
+        present(request);
+        auto r = c().send(request);
+        if (r.status >= 500)
+          crashed.push_back(how + ": " + e.label() + " → " + std::to_string(r.status));
+      }
+  } catch (const CheckStopped&) {
+    KGATE_EXPECT(crashed.empty()) << "the API rejects bad tokens with a server error: "
+                                  << security::joined(crashed, 4);
+    throw;
+  }
+  KGATE_EXPECT(crashed.empty()) << "the API rejects bad tokens with a server error instead of "
+                                << "401: " << security::joined(crashed, 4)
+                                << " (an unhandled exception in its authentication)";
+}
+
+// Keys anyone can read: the defaults and placeholders apps ship with when their secret is unset.
+// Offline, the app's own token (when it is HS256) must not verify with one; online, a token
+// signed with one must be refused.
+KGATE_CHECK(SecurityAuth, PublishedSigningKeysAreRefused,
+            {.title = "Tokens signed with published default keys are refused",
+             .severity = Severity::Critical,
+             .reference = "OWASP API2:2023",
+             .needs = kNeedsIdentity}) {
+  const Identity& alice = c().identity("alice");
+  auto a = api(alice);
+  nlohmann::json claims{{"sub", alice.user_id}};
+  bool hs256 = false;
+  if (is_jwt(alice.token)) {
+    auto d = jwt::decode(alice.token);
+    claims = d.payload;
+    hs256 = d.header.value("alg", "") == "HS256";
+  }
+  const long long now = security::epoch_seconds();
+  claims["iat"] = now;
+  claims["exp"] = now + 600;
+  claims.erase("nbf");
+  std::vector<std::string> found;
+  for (const auto& known : security::published_secrets()) {
+    if (hs256) {
+      jwt::VerifyOptions o;
+      o.hs256_secret = std::string(known.value);
+      o.leeway = std::chrono::hours(24 * 365);  // the key is the question, not the time
+      if (known.value.empty()) {
+        // The verifier refuses an empty key; compare the HMAC directly.
+        if (security::hs256_matches(alice.token, ""))
+          found.push_back("the app's own token verifies with " + std::string(known.where));
+      } else if (jwt::verify(alice.token, o).ok) {
+        found.push_back("the app's own token verifies with the published key of " +
+                        std::string(known.where));
+      }
+    }
+    const std::string forged = jwt::sign_hs256(claims, known.value);
+    register_secret(forged);
+    auto r = c().send("GET", a.tasks_url(), forged);
+    if (r.status / 100 == 2)
+      found.push_back("a token signed with the published key of " + std::string(known.where) +
+                      " was accepted (GET " + a.tasks_url() + " → " + std::to_string(r.status) +
+                      ")");
+  }
+  measure("keys tried", static_cast<double>(security::published_secrets().size()), "");
+  KGATE_EXPECT(found.empty()) << security::joined(found, 3)
+                              << ": anyone can forge tokens for any user; set a random secret of "
+                              << "at least 32 bytes and refuse to start without it";
+}
+
+// When kgate holds the secret (mint mode), it can judge it: RFC 7518 §3.2 wants an HS256 key at
+// least as long as the hash (256 bits), and a key must not be guessable.
+KGATE_CHECK(SecurityAuth, SigningSecretIsStrong,
+            {.title = "The app's HS256 secret is long, random and not a published default",
+             .severity = Severity::High,
+             .reference = "RFC 7518 §3.2",
+             .needs = kNeedsSecret}) {
+  const std::string& secret = c().signing_secret();
+  std::vector<std::string> weak;
+  if (secret.size() < 32)
+    weak.push_back("it is " + std::to_string(secret.size()) +
+                   " bytes long, shorter than the 32 bytes (256 bits) RFC 7518 §3.2 requires");
+  // Shannon entropy over its characters, times its length: a rough upper bound of its bits.
+  std::map<char, int> counts;
+  for (char ch : secret) ++counts[ch];
+  double bits = 0;
+  for (const auto& [ch, n] : counts) {
+    const double p = static_cast<double>(n) / static_cast<double>(secret.size());
+    bits -= p * std::log2(p) * static_cast<double>(secret.size());
+  }
+  measure("estimated entropy", bits, "bits");
+  if (bits < 128)
+    weak.push_back("its characters carry about " + std::to_string(static_cast<int>(bits)) +
+                   " bits of entropy, under 128");
+  for (const auto& known : security::published_secrets())
+    if (secret == known.value)
+      weak.push_back("it is the published key of " + std::string(known.where));
+  KGATE_EXPECT(weak.empty()) << "the signing secret ($" << config().auth.mint.secret_env
+                             << ") is weak: " << security::joined(weak, 3);
 }
 
 }  // namespace

@@ -125,7 +125,11 @@ KGATE_CHECK(
   const std::string evil = "https://kgate-evil-" + random_hex(3) + ".example";
   std::vector<std::string> open;
   for (const auto& base : bases) {
-    std::string url = join_url(base, "/api/kgate-cors-probe/tasks");
+    // The app's own task-list path (with a user id no one has), as the profile spells it.
+    std::string path = config().profile.tasks_path;
+    if (auto at = path.find("{user_id}"); at != std::string::npos)
+      path.replace(at, 9, "kgate-cors-probe");
+    std::string url = join_url(base, path);
     for (const std::string& origin : {evil, std::string("null")}) {
       std::vector<http::Request> requests{
           {"GET", url, {{"Origin", origin}}, {}},

@@ -1,5 +1,8 @@
 #include "probe.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <chrono>
 #include <regex>
 
@@ -14,12 +17,13 @@ using nlohmann::json;
 std::vector<Endpoint> contract_endpoints(const TodoApi& api, const std::string& task_id,
                                          const std::string& marker, bool chat) {
   const auto& p = api.profile();
+  json overwrite{{"title", marker + " (overwritten)"}};
+  overwrite.update(completion_fields(true, p));
   std::vector<Endpoint> out{
       {"GET", api.tasks_url(), ""},
       {"POST", api.tasks_url(), json{{"title", marker + " (created)"}}.dump()},
       {"GET", api.task_url(task_id), ""},
-      {p.update_method, api.task_url(task_id),
-       json{{"title", marker + " (overwritten)"}, {"completed", true}}.dump()},
+      {p.update_method, api.task_url(task_id), overwrite.dump()},
       {p.complete_method, api.complete_url(task_id), ""},
   };
   if (chat && !p.chat_path.empty())
@@ -94,6 +98,24 @@ std::string resigned(const std::string& token, std::string_view secret, const js
   return registered(jwt::sign_hs256(payload, secret));
 }
 
+bool hs256_matches(const std::string& token, std::string_view key) {
+  jwt::Decoded d;
+  try {
+    d = jwt::decode(token);
+  } catch (const std::exception&) {
+    return false;
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  static const unsigned char empty = 0;
+  const void* k = key.empty() ? static_cast<const void*>(&empty) : key.data();
+  if (!HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(d.signing_input.data()), d.signing_input.size(),
+            mac, &len))
+    return false;
+  return d.signature == std::string(reinterpret_cast<const char*>(mac), len);
+}
+
 std::string internals_in(std::string_view text) {
   struct Sign {
     const char* what;
@@ -107,6 +129,9 @@ std::string internals_in(std::string_view text) {
         {"a Java/JS stack frame", std::regex(R"(\bat [\w$.]+\([\w.]+:\d+\))")},
         {"an exception name",
          std::regex(R"(\b[A-Z]\w*(Exception|Error)\b\s*[:(])")},  // ValueError: / IntegrityError(
+        {"an exception type",  // {"type": "TypeError", "message": ...}
+         std::regex(
+             R"re("(type|exception|error_type|exc_type)"\s*:\s*"[A-Z]\w*(Exception|Error)")re")},
         {"SQL",
          std::regex(
              R"(\b(SELECT\s+[\w*,\s.]+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b)",
@@ -131,6 +156,11 @@ long long epoch_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+bool accepted(const http::Response& r, const std::string& marker) {
+  if (r.status >= 200 && r.status < 400) return true;
+  return !marker.empty() && r.body.find(marker) != std::string::npos;
 }
 
 bool refused(const http::Response& r, const std::vector<int>& statuses, const std::string& marker) {
@@ -163,7 +193,7 @@ VictimTask::VictimTask(CheckContext& c, const Identity& owner)
     return;
   }
   id_ = *id;
-  completed_ = doc->value("completed", false);
+  completed_ = completed_of(*doc, api_.profile()).value_or(false);
 }
 
 std::string VictimTask::changes_since_created() {
@@ -175,8 +205,8 @@ std::string VictimTask::changes_since_created() {
   if (!doc || !doc->is_object()) return "the owner's task " + id_ + " reads back as non-JSON";
   if (doc->value("title", "") != marker_)
     return "the owner's task title was changed to '" + doc->value("title", "") + "'";
-  if (doc->value("completed", completed_) != completed_)
-    return "the owner's task was marked completed=" + (*doc)["completed"].dump();
+  if (completed_of(*doc, api_.profile()).value_or(completed_) != completed_)
+    return "the owner's task was marked " + std::string(completed_ ? "not done" : "done");
   return "";
 }
 

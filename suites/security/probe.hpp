@@ -46,12 +46,18 @@ std::string with_alg_none(const std::string& token);
 std::string resigned(const std::string& token, std::string_view secret,
                      const nlohmann::json& changes);
 
+// Does `token`'s HS256 signature verify with `key` (which may be empty)?
+bool hs256_matches(const std::string& token, std::string_view key);
+
 // The first sign of internals in an error body or header (a stack trace, SQL, a file path,
 // an exception name), described for the finding; "" when there is none.
 std::string internals_in(std::string_view text);
 
 // Seconds since the epoch, for forged time claims.
 long long epoch_seconds();
+
+// Did the call get through: a 2xx/3xx, or any answer that carries `marker` (the victim's data)?
+bool accepted(const http::Response& r, const std::string& marker);
 
 // Was the call refused as it should be: an answer, in `refused`, that does not carry `marker`.
 bool refused(const http::Response& r, const std::vector<int>& statuses, const std::string& marker);

@@ -29,6 +29,16 @@ class SecurityValidation : public security::SecurityCheck {
     return resp;
   }
 
+  // Does a create take the completion field? A task created done must come back done; an app
+  // that ignores the field would make any type probe of it look accepted.
+  bool accepts_completion_on_create(TodoApi& a) {
+    json body{{"title", "kgate completion probe"}};
+    body.update(completion_fields(true, config().profile));
+    auto r = post_raw(a, a.tasks_url(), "POST", body.dump(), "application/json");
+    auto doc = r.status / 100 == 2 ? parse_json(r.body) : std::nullopt;
+    return doc && completed_of(*doc, config().profile).value_or(false);
+  }
+
   // Still alive after the hostile input? A crash shows as a transport error here.
   std::string backend_alive() {
     std::string url = join_url(config().target.backend, config().profile.health_path);
@@ -48,42 +58,60 @@ KGATE_CHECK(SecurityValidation, InvalidTasksAreRejected,
              .needs = kNeedsIdentity}) {
   const Identity& alice = c().identity("alice");
   auto a = api(alice);
+  const auto& p = config().profile;
+  const std::string title_over = std::to_string(p.title_max + 1) + "-character title";
+  const std::string description_over =
+      std::to_string(p.description_max + 1) + "-character description";
+  // Wrong types only where the app takes the field at all, and only values no validator
+  // coerces: a lax one reads "yes" or 1 as true by design, never "kgate" or an object.
+  const bool takes_completion = accepts_completion_on_create(a);
   struct Case {
-    const char* what;
+    std::string what;
     json body;
   };
   std::vector<Case> cases{
       {"an empty title", {{"title", ""}}},
-      {"a 201-character title", {{"title", std::string(201, 'k')}}},
-      {"a 1001-character description",
-       {{"title", "kgate"}, {"description", std::string(1001, 'k')}}},
+      {"a " + title_over, {{"title", std::string(p.title_max + 1, 'k')}}},
+      {"a " + description_over,
+       {{"title", "kgate"}, {"description", std::string(p.description_max + 1, 'k')}}},
       {"no title", {{"description", "kgate"}}},
       {"a number as title", {{"title", 12345}}},
       {"a list as description", {{"title", "kgate"}, {"description", json::array({"x"})}}},
-      {"a string as completed", {{"title", "kgate"}, {"completed", "yes"}}},
       {"a JSON array as body", json::array({{{"title", "kgate"}}})},
   };
+  if (takes_completion) {
+    const std::string field = p.completion == "status" ? p.status_field : p.completed_field;
+    if (p.completion == "boolean")
+      cases.push_back({"the string \"kgate\" as " + field, {{"title", "kgate"}, {field, "kgate"}}});
+    cases.push_back({"an object as " + field, {{"title", "kgate"}, {field, {{"kgate", 1}}}}});
+  }
   std::vector<std::string> accepted, crashed;
   for (const auto& k : cases) {
     auto r = post_raw(a, a.tasks_url(), "POST", k.body.dump(), "application/json");
     if (r.status >= 500)
-      crashed.push_back(std::string(k.what) + " → " + std::to_string(r.status));
+      crashed.push_back(k.what + " → " + std::to_string(r.status));
     else if (r.status / 100 != 4)
-      accepted.push_back(std::string(k.what) + " → " + std::to_string(r.status));
+      accepted.push_back(k.what + " → " + std::to_string(r.status));
   }
+  if (!takes_completion)
+    property("completion types",
+             "not probed: the app ignores " + completion_field_name(p) + " on create");
   // The same rules on update.
   security::VictimTask victim(c(), alice);
   if (!victim.ok()) KGATE_SETUP_ERROR() << "could not set up the victim task: " << victim.error();
-  auto r = post_raw(a, a.task_url(victim.id()), config().profile.update_method,
-                    json{{"title", std::string(201, 'k')}}.dump(), "application/json");
-  if (r.status / 100 != 4)
-    accepted.push_back("an update with a 201-character title → " + std::to_string(r.status));
+  auto r = post_raw(a, a.task_url(victim.id()), p.update_method,
+                    json{{"title", std::string(p.title_max + 1, 'k')}}.dump(), "application/json");
+  if (r.status >= 500)
+    crashed.push_back("an update with a " + title_over + " → " + std::to_string(r.status));
+  else if (r.status / 100 != 4)
+    accepted.push_back("an update with a " + title_over + " → " + std::to_string(r.status));
   KGATE_EXPECT(crashed.empty()) << "POST " << a.tasks_url() << " failed with a server error on "
                                 << security::joined(crashed) << ": invalid input must be a 4xx";
   KGATE_EXPECT(accepted.empty()) << "POST " << a.tasks_url() << " accepted "
-                                 << security::joined(accepted)
-                                 << " (expected 422): the contract's limits (title 1-200, "
-                                 << "description ≤ 1000 characters, types) are not enforced";
+                                 << security::joined(accepted) << " (expected 422): the limits "
+                                 << "(title 1-" << p.title_max << ", description ≤ "
+                                 << p.description_max
+                                 << " characters: profile.limits) and types are not enforced";
 }
 
 KGATE_CHECK(
@@ -124,7 +152,7 @@ KGATE_CHECK(
 }
 
 KGATE_CHECK(SecurityValidation, OversizedBodyIsRejected,
-            {.title = "A body of several MiB is refused with 413 before the app reads it all",
+            {.title = "A body of several MiB is refused (413, or another 4xx), never accepted",
              .severity = Severity::Medium,
              .reference = "OWASP API4:2023",
              .needs = kNeedsIdentity}) {
@@ -144,10 +172,14 @@ KGATE_CHECK(SecurityValidation, OversizedBodyIsRejected,
   std::string alive = backend_alive();
   KGATE_EXPECT(alive.empty()) << "after a " << size / 1024 << " KiB body, " << alive;
   if (!transport.empty()) return;  // refused at the socket: the body was not read
-  KGATE_EXPECT(status == 413) << "POST " << a.tasks_url() << " with a " << body.size() / 1024
-                              << " KiB body answered " << status
-                              << " (expected 413): the server reads bodies of any size, so a "
-                              << "few clients can exhaust its memory";
+  // Any refusal will do (413, or 422 from a framework's size check); acceptance or a crash
+  // will not.
+  KGATE_EXPECT(status / 100 == 4)
+      << "POST " << a.tasks_url() << " with a " << body.size() / 1024 << " KiB body answered "
+      << status
+      << (status / 100 == 5 ? " (expected a 4xx such as 413): the server fails on large bodies"
+                            : " (expected a 4xx such as 413): the server reads bodies of any "
+                              "size, so a few clients can exhaust its memory");
 }
 
 KGATE_CHECK(
@@ -167,6 +199,13 @@ KGATE_CHECK(
       "${jndi:ldap://kgate.invalid/x} {{7*7}} %s%n",
       "kgate \"quoted\" \\ backslash",
   };
+  // A harmless title first: when that fails the same way, the app cannot create tasks at all,
+  // which says nothing about hostile strings.
+  auto control = a.create({{"title", "kgate control title"}, {"description", "harmless"}});
+  if (!status_in(control.status, config().profile.create_status))
+    KGATE_SETUP_ERROR() << "could not set up: even a harmless task could not be created (POST "
+                        << a.tasks_url() << " answered " << control.status
+                        << "): " << excerpt(control.body);
   std::vector<std::string> wrong;
   for (const auto& s : hostile) {
     auto r = a.create({{"title", s}, {"description", s}});

@@ -372,6 +372,12 @@ def expect_default(docs):
         assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 50
     assert {p["metadata"]["name"] for p in find(docs, "PodDisruptionBudget")} == {"todo-backend", "todo-frontend"}
     assert not find(docs, "Ingress")
+    # NetworkPolicies: the HTTP port of each role from anywhere; PostgreSQL from the app's pods.
+    nps = {n["metadata"]["name"]: n["spec"] for n in find(docs, "NetworkPolicy")}
+    assert set(nps) == {"todo-backend", "todo-frontend", "todo-postgresql"}, nps
+    assert nps["todo-backend"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    db_from = nps["todo-postgresql"]["ingress"][0]["from"][0]["podSelector"]
+    assert db_from["matchExpressions"][0]["values"] == ["backend", "frontend"], db_from
     # In-chart PostgreSQL with a PVC; the app's DATABASE_URL points at it.
     sts = one(docs, "StatefulSet", "todo-postgresql")
     assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "1Gi"
@@ -432,6 +438,7 @@ def expect_external_db(docs):
     assert "POSTGRES_PASSWORD" not in data
     _, pod = pod_template(one(docs, "Deployment", "todo-backend"))
     assert not pod.get("initContainers"), "no database to wait for"
+    assert {n["metadata"]["name"] for n in find(docs, "NetworkPolicy")} == {"todo-backend", "todo-frontend"}
 
 
 def expect_existing_secret(docs):

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "kgate/process.hpp"
+#include "kgate/wait.hpp"
 #include "test_server.hpp"
 
 namespace kgate::http {
@@ -125,8 +128,8 @@ TEST(HttpClient, KeepAliveOffSendsClose) {
   EXPECT_EQ(server.connections(), 2);
 }
 
-TEST(HttpClient, StaleConnectionIsRetriedOnce) {
-  // The server drops each connection after answering without saying so.
+TEST(HttpClient, ConnectionClosedWhileIdleIsReplacedBeforeWriting) {
+  // The server drops each connection after answering without saying so (an idle timeout).
   TestServer server([](const RawRequest&) {
     auto r = TestServer::ok("ok");
     r.close_after = true;
@@ -134,9 +137,70 @@ TEST(HttpClient, StaleConnectionIsRetriedOnce) {
   });
   Client client(short_timeouts());
   EXPECT_EQ(client.send(get(server.url())).body, "ok");
-  std::this_thread::sleep_for(50ms);  // let the close arrive
-  EXPECT_EQ(client.send(get(server.url())).body, "ok");
+  // Once the close has happened, the kept-alive connection is provably dead before anything is
+  // written on it: even a POST, which is never resent, goes out on a fresh connection.
+  ASSERT_TRUE(wait_until([&](std::string*) { return server.closed() == 1; }, 5s, 1ms).ok);
+  EXPECT_EQ(client.send(get(server.url(), "POST")).body, "ok");
   EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(server.requests(), 2);
+}
+
+// Answers the first request on a connection and closes it without a word on the second, as a
+// server whose keep-alive timeout fires just as the request arrives. Counts what arrived.
+class ClosesOnSecondRequest {
+ public:
+  ClosesOnSecondRequest()
+      : server_([this](const RawRequest& req) {
+          std::lock_guard lock(mu_);
+          ++by_method_[req.method];
+          if (req.on_connection == 2) return TestServer::raw("", true);
+          return TestServer::ok("ok");
+        }) {}
+  std::string url() const { return server_.url("/tasks"); }
+  int count(const std::string& method) {
+    std::lock_guard lock(mu_);
+    return by_method_[method];
+  }
+  int connections() const { return server_.connections(); }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int> by_method_;
+  TestServer server_;  // last: its threads use the members above
+};
+
+TEST(HttpClient, IdempotentRequestIsRetriedOnceWhenTheConnectionClosesUnanswered) {
+  for (std::string method : {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}) {
+    ClosesOnSecondRequest server;
+    Client client(short_timeouts());
+    EXPECT_EQ(client.send(get(server.url())).status, 200) << method;
+    // Closed unanswered on the kept-alive connection, then sent again on a new one.
+    EXPECT_EQ(client.send(get(server.url(), method)).status, 200) << method;
+    EXPECT_EQ(server.count(method), method == "GET" ? 3 : 2) << method;
+    EXPECT_EQ(server.connections(), 2) << method;
+  }
+}
+
+TEST(HttpClient, NonIdempotentRequestIsSentExactlyOnce) {
+  for (std::string method : {"POST", "PATCH"}) {
+    ClosesOnSecondRequest server;
+    Client client(short_timeouts());
+    EXPECT_EQ(client.send(get(server.url())).status, 200) << method;
+    Request create = get(server.url(), method);
+    create.body = R"({"title":"once"})";
+    try {
+      client.send(create);
+      ADD_FAILURE() << method << " was answered: it was sent a second time";
+    } catch (const TransportError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Protocol) << e.what();
+      EXPECT_NE(std::string(e.what()).find("connection closed before any response"),
+                std::string::npos)
+          << e.what();
+    }
+    // The server may have handled it before closing: it must have seen it exactly once.
+    EXPECT_EQ(server.count(method), 1) << method;
+    EXPECT_EQ(server.connections(), 1) << method;
+  }
 }
 
 TEST(HttpClient, ChunkedAndCloseDelimitedBodies) {
@@ -226,8 +290,9 @@ TEST(HttpClient, InterruptAborts) {
   Client client(opts);
   g_interrupted = false;
   set_interrupt_check(&interrupted);
-  std::thread trigger([] {
-    std::this_thread::sleep_for(100ms);
+  // Ctrl-C once the request is in flight: the server has it and holds it unanswered.
+  std::thread trigger([&] {
+    wait_until([&](std::string*) { return server.requests() == 1; }, 5s, 1ms);
     g_interrupted = true;
   });
   auto start = std::chrono::steady_clock::now();

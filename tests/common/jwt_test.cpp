@@ -220,5 +220,18 @@ TEST(EdDsa, KidSelection) {
   EXPECT_EQ(verify(sign_eddsa({{"sub", "x"}}, impostor), opts).error, "signature mismatch");
 }
 
+// Found by fuzz_jwks (fuzz/regressions/fuzz_jwks/): a JWKS member of another type made verify()
+// throw json::type_error out of json::value() instead of refusing the token.
+TEST(EdDsa, JwksWithWronglyTypedMembersRefusesWithAReason) {
+  auto key = Ed25519Key::generate("key-1");
+  const auto token = sign_eddsa({{"sub", "x"}}, key);
+  VerifyOptions opts;
+  opts.jwks = json::parse(R"({"keys":[{"kid":1},{"kid":"key-1","kty":5,"crv":[],"x":"AA"}]})");
+  Verified v;
+  EXPECT_NO_THROW(v = verify(token, opts));
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.error, "JWKS key is not an Ed25519 (OKP) key");
+}
+
 }  // namespace
 }  // namespace kgate::jwt

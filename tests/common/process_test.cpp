@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -116,12 +118,144 @@ TEST_F(Process, DestructorStopsChild) {
 }
 
 TEST_F(Process, OutlivesTheThreadThatStartedIt) {
-  // The parent-death signal must follow the process, not the starting thread.
+  // The parent-death signal (SIGKILL) fires when the thread that forked exits; it must follow
+  // the process instead. Shown by events rather than by time: once the starting thread is gone
+  // from /proc/self/task, any such signal has been sent; the child must then still be the one
+  // our SIGTERM ends, not one a SIGKILL already ended.
   ChildProcess p;
-  std::thread([&] { p = ChildProcess(shell("exec sleep 30")); }).join();
-  std::this_thread::sleep_for(100ms);
-  EXPECT_TRUE(p.running());
+  pid_t tid = 0;
+  std::thread([&] {
+    tid = ::gettid();
+    p = ChildProcess(shell("exec sleep 30"));
+  }).join();
+  const fs::path task = "/proc/self/task/" + std::to_string(tid);
+  ASSERT_TRUE(wait_until([&](std::string*) { return !fs::exists(task); }, 5s, 1ms).ok);
   EXPECT_EQ(p.stop(), 128 + SIGTERM);
+}
+
+// A process in /proc that is neither gone nor a zombie (a killed orphan is a zombie until init
+// reaps it).
+bool alive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
+// The pid a child shell wrote to `file`, once it has.
+int pid_written(const fs::path& file) {
+  int pid = 0;
+  EXPECT_TRUE(wait_until(
+                  [&](std::string*) {
+                    std::ifstream in(file);
+                    return static_cast<bool>(in >> pid) && pid > 0;
+                  },
+                  5s, 1ms)
+                  .ok);
+  return pid;
+}
+
+TEST_F(Process, ProcessGroupStopsWithItsLeader) {
+  const fs::path pid_file = dir_ / "grandchild.pid";
+  const std::string script = "sleep 300 & echo $! > " + pid_file.string() + ".tmp && mv " +
+                             pid_file.string() + ".tmp " + pid_file.string() + "; wait";
+  // Without a group of its own, stopping the shell leaves its child behind...
+  {
+    ChildProcess p(shell(script));
+    const int grandchild = pid_written(pid_file);
+    EXPECT_EQ(p.stop(), 128 + SIGTERM);
+    EXPECT_TRUE(alive(grandchild));
+    ::kill(grandchild, SIGKILL);
+    fs::remove(pid_file);
+  }
+  // ...with one, the group goes with it.
+  auto spec = shell(script);
+  spec.new_process_group = true;
+  ChildProcess p(spec);
+  const int grandchild = pid_written(pid_file);
+  EXPECT_EQ(p.stop(), 128 + SIGTERM);
+  EXPECT_TRUE(wait_until([&](std::string*) { return !alive(grandchild); }, 5s, 1ms).ok)
+      << "pid " << grandchild << " survived its group leader";
+}
+
+TEST_F(Process, RunCommandCapturesOutputAndStatus) {
+  ProcessSpec spec = shell("echo out; echo err >&2; exit 7");
+  auto r = run_command(spec);
+  EXPECT_EQ(r.status, 7);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_FALSE(fs::exists(log())) << "captured, not logged";
+
+  spec = shell("kill -TERM $$");
+  r = run_command(spec);
+  EXPECT_EQ(r.status, 128 + SIGTERM);
+  EXPECT_EQ(r.signal, SIGTERM);
+}
+
+TEST_F(Process, RunCommandFeedsStdinOrNothing) {
+  CommandOptions o;
+  o.input = std::string(200000, 'x') + "\nend\n";  // more than a pipe buffer
+  auto r = run_command(shell("wc -c; tail -n1"), o);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "200005\n");  // wc took it all, tail had nothing left
+  r = run_command(shell("[ -t 0 ] && exit 3; if read -r line; then exit 4; fi; echo eof"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "eof\n") << "stdin is /dev/null without input";
+  o.input = "ignored";
+  r = run_command(shell("exec true"), o);  // a command that does not read: no SIGPIPE for us
+  EXPECT_EQ(r.status, 0);
+}
+
+TEST_F(Process, RunCommandTimeoutKillsTheGroup) {
+  const fs::path pid_file = dir_ / "grandchild.pid";
+  auto spec = shell("sleep 300 & echo $! > " + pid_file.string() + "; echo waiting >&2; wait");
+  spec.new_process_group = true;
+  CommandOptions o;
+  o.timeout = 300ms;
+  const auto started = std::chrono::steady_clock::now();
+  auto r = run_command(spec, o);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_EQ(r.err, "waiting\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  const int grandchild = pid_written(pid_file);
+  EXPECT_TRUE(wait_until([&](std::string*) { return !alive(grandchild); }, 5s, 1ms).ok);
+}
+
+TEST_F(Process, RunCommandBoundsItsOutput) {
+  CommandOptions o;
+  o.max_stdout = 1000;
+  o.max_stderr = 10;
+  auto r = run_command(shell("printf '%s' 0123456789abcdef >&2; yes"), o);
+  EXPECT_TRUE(r.stdout_overflow);
+  EXPECT_EQ(r.out.size(), 1000u);
+  EXPECT_EQ(r.err, "6789abcdef") << "the tail of stderr";
+  EXPECT_EQ(r.signal, SIGKILL);
+}
+
+TEST_F(Process, RunCommandStartFailures) {
+  ProcessSpec missing;
+  missing.program = "kgate-no-such-program";
+  try {
+    run_command(missing);
+    FAIL() << "started";
+  } catch (const SpawnError& e) {
+    EXPECT_EQ(e.error(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("kgate-no-such-program"), std::string::npos);
+  }
+  ProcessSpec not_exec;
+  not_exec.program = (dir_ / "not-executable").string();
+  std::ofstream(not_exec.program) << "#!/bin/sh\n";
+  fs::permissions(not_exec.program, fs::perms::owner_read | fs::perms::owner_write);
+  try {
+    run_command(not_exec);
+    FAIL() << "started";
+  } catch (const SpawnError& e) {
+    EXPECT_EQ(e.error(), EACCES) << e.what();
+  }
 }
 
 TEST_F(Process, MoveTransfersOwnership) {

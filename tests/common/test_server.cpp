@@ -115,14 +115,14 @@ void TestServer::accept_loop() {
       if (stop_) return;
       continue;
     }
-    ++connections_;
+    const int connection = ++connections_;
     std::lock_guard lock(mutex_);
     conn_fds_.push_back(fd);
-    workers_.emplace_back([this, fd] { serve(fd); });
+    workers_.emplace_back([this, fd, connection] { serve(fd, connection); });
   }
 }
 
-void TestServer::serve(int fd) {
+void TestServer::serve(int fd, int connection) {
   SSL* ssl = nullptr;
   if (ssl_ctx_) {
     ssl = SSL_new(ssl_ctx_);
@@ -130,6 +130,7 @@ void TestServer::serve(int fd) {
     if (SSL_accept(ssl) != 1) {
       SSL_free(ssl);
       ::shutdown(fd, SHUT_RDWR);
+      ++closed_;
       return;  // the destructor closes the fd
     }
   }
@@ -137,6 +138,7 @@ void TestServer::serve(int fd) {
   std::string buf;
   char chunk[8192];
   bool open = true;
+  int on_connection = 0;
   while (open && !stop_) {
     // Read one request: headers, then Content-Length bytes of body.
     std::size_t header_end;
@@ -156,6 +158,8 @@ void TestServer::serve(int fd) {
     }
     if (!open) break;
     RawRequest req;
+    req.connection = connection;
+    req.on_connection = ++on_connection;
     std::string head = buf.substr(0, header_end);
     buf.erase(0, header_end + 4);
     std::size_t line_end = head.find("\r\n");
@@ -214,6 +218,7 @@ void TestServer::serve(int fd) {
     SSL_free(ssl);
   }
   ::shutdown(fd, SHUT_RDWR);
+  ++closed_;
 }
 
 }  // namespace kgate::test

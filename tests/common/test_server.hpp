@@ -17,6 +17,8 @@ struct RawRequest {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  int connection = 0;     // which connection it came on: 1 for the server's first, 2, ...
+  int on_connection = 0;  // its place on that connection: 1 for the first request, 2, ...
   std::string header(std::string_view name) const;
 };
 
@@ -39,6 +41,8 @@ class TestServer {
   std::string url(std::string_view path = "/") const;
   int connections() const { return connections_.load(); }
   int requests() const { return requests_.load(); }
+  // Connections the server has closed (shut down) on its side, for tests that wait for a close.
+  int closed() const { return closed_.load(); }
 
   static Reply ok(std::string body, std::string extra_headers = "");
   static Reply raw(std::string bytes, bool close_after = false);
@@ -46,7 +50,7 @@ class TestServer {
 
  private:
   void accept_loop();
-  void serve(int fd);
+  void serve(int fd, int connection);
 
   Handler handler_;
   SSL_CTX* ssl_ctx_;
@@ -55,6 +59,7 @@ class TestServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
   std::atomic<int> requests_{0};
+  std::atomic<int> closed_{0};
   std::mutex mutex_;
   std::vector<int> conn_fds_;
   std::vector<std::thread> workers_;

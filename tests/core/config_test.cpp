@@ -83,8 +83,8 @@ TEST(Config, UnknownKeyNamesLineColumnAndSuggests) {
 
 TEST(Config, BadValuesNameTheKey) {
   EXPECT_EQ(error_of("target:\n  connect_timeout: soon\n"),
-            "kgate.yaml:2:20: key 'target.connect_timeout': expected a duration such as 500ms, 3s "
-            "or 2m, got 'soon'");
+            "kgate.yaml:2:20: key 'target.connect_timeout': invalid duration 'soon': expected a "
+            "number and a unit, e.g. 250ms, 1.5s or 1m30s");
   EXPECT_NE(error_of("target:\n  backend: ftp://x\n").find("kgate.yaml:2:12: key 'target.backend'"),
             std::string::npos);
   EXPECT_NE(error_of("auth:\n  mode: mnt\n").find("(did you mean 'mint'?)"), std::string::npos);
@@ -106,8 +106,8 @@ TEST(Config, LoadTotalTimeout) {
   Config c = parse_config("suites:\n  load:\n    total_timeout: 1.5s\n", "kgate.yaml");
   EXPECT_EQ(c.load.total_timeout.count(), 1500);
   EXPECT_EQ(error_of("suites:\n  load:\n    total_timeout: soon\n"),
-            "kgate.yaml:3:20: key 'suites.load.total_timeout': expected a duration such as 500ms, "
-            "3s or 2m, got 'soon'");
+            "kgate.yaml:3:20: key 'suites.load.total_timeout': invalid duration 'soon': expected a "
+            "number and a unit, e.g. 250ms, 1.5s or 1m30s");
   EXPECT_EQ(parse_config("suites:\n  load:\n    total_timeout: 0s\n", "kgate.yaml")
                 .load.total_timeout.count(),
             0)
@@ -117,6 +117,24 @@ TEST(Config, LoadTotalTimeout) {
                 .find("kgate.yaml:3:20: key "
                       "'suites.load.total_timeout'"),
             0u);
+}
+
+TEST(Config, DurationsFollowTheOneGrammar) {
+  Config c = parse_config(
+      "target:\n  request_timeout: 1m30s\n  connect_timeout: 1.5s\nsuites:\n  load:\n"
+      "    think: 0\n",
+      "kgate.yaml");
+  EXPECT_EQ(c.target.request_timeout.count(), 90'000);
+  EXPECT_EQ(c.target.connect_timeout.count(), 1'500);
+  EXPECT_EQ(c.load.think.count(), 0) << "a bare 0 needs no unit";
+  // A bare number used to mean seconds here (and was an error in thresholds): now it is an error
+  // that says what is missing.
+  EXPECT_EQ(error_of("target:\n  request_timeout: 30\n"),
+            "kgate.yaml:2:20: key 'target.request_timeout': invalid duration '30': '30' needs a "
+            "unit: h, m, s, ms or us (e.g. 30s or 30ms); only 0 may stand alone");
+  EXPECT_NE(
+      error_of("target:\n  request_timeout: 30s1m\n").find("from the largest to the smallest"),
+      std::string::npos);
 }
 
 TEST(Config, InvalidYamlNamesThePlace) {

@@ -11,9 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -189,10 +187,10 @@ std::string default_script() {
 #endif
 }
 
+// status as ChildProcess reports it: the exit code, or 128 + the signal.
 std::string exit_text(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended (status " + std::to_string(status) + ")";
+  if (status > 128) return "killed by signal " + std::to_string(status - 128);
+  return "exited with status " + std::to_string(status);
 }
 
 }  // namespace
@@ -283,32 +281,17 @@ TlsServer::TlsServer(TlsServerOptions options) {
   if (!options.min_tls.empty()) args.insert(args.end(), {"--min-tls", options.min_tls});
   if (options.hsts) args.push_back("--hsts");
   for (const auto& h : options.headers) args.insert(args.end(), {"--header", h});
-  // argv is built before fork: between fork and exec only async-signal-safe calls are allowed.
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) {
-    // Die with the test process, so a crashed test leaves no server behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGTERM, SIG_DFL);
-    ::execv(python.c_str(), argv.data());
-    ::_exit(127);
-  }
+  ProcessSpec spec;
+  spec.program = python;
+  spec.args.assign(args.begin() + 1, args.end());
+  spec.log_path = dir_.file("server.log");
+  process_ = ChildProcess(spec);  // dies with the test process, as every child of ours
 
   std::string why;
   auto ready = [&] {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      why = "tls_server.py " + exit_text(status) + " before listening";
+    if (!process_.running()) {
+      why = "tls_server.py " + exit_text(process_.exit_status().value_or(-1)) +
+            " before listening: " + process_.log_tail(1000);
       return true;
     }
     std::ifstream in(port_file);
@@ -334,20 +317,7 @@ TlsServer::~TlsServer() {
 }
 
 void TlsServer::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  auto gone = [&] {
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    return r == pid_ || (r < 0 && errno == ECHILD);
-  };
-  bool reaped = poll_until(gone, 3000ms);
-  if (!reaped) {
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  pid_ = -1;
+  process_.stop(SIGTERM, 3000ms);
 }
 
 }  // namespace kgate::testfw

@@ -4,6 +4,8 @@
 // process. Failures throw std::runtime_error; these are test helpers.
 #include <sys/types.h>
 
+#include "kgate/process.hpp"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -97,13 +99,13 @@ class TlsServer {
   TlsServer& operator=(const TlsServer&) = delete;
 
   unsigned short port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  int pid() const { return process_.pid(); }
 
  private:
   void stop();
 
   TempDir dir_{"kgate-tls-server"};
-  pid_t pid_ = -1;
+  ChildProcess process_;
   unsigned short port_ = 0;
 };
 

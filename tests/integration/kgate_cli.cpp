@@ -41,7 +41,7 @@ KgateRun run_kgate(const KgateOptions& o) {
   ProcessSpec spec;
   spec.program = kgate_binary();
   spec.args = o.args;
-  if (!o.args.empty() && o.args[0] == "run")
+  if (!o.args.empty() && (o.args[0] == "run" || o.args[0] == "audit"))
     spec.args.insert(spec.args.end(), {"--report-dir", run.dir});
   spec.env_set = o.env;
   spec.log_path = run.dir + "/console.log";

@@ -169,5 +169,22 @@ TEST(KgateLoad, TodoMixFromTheCommandLine) {
   EXPECT_NE(no_secret.output.find("BETTER_AUTH_SECRET"), std::string::npos) << no_secret.output;
 }
 
+// A token in the target's query string (as some APIs take it) stays out of what kgate writes:
+// the results file and the console.
+TEST(KgateLoad, ResultsAndOutputCarryNoQueryCredential) {
+  auto api = start_api();
+  std::string out = write_temp_file("results.json", "");
+  const std::string url = api.url() + "/health?access_token=query-secret-5e8b&probe=yes";
+  auto run = run_kgate({"load", url, "--rate", "20", "--duration", "500ms", "--out", out});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  const std::string text = slurp(out);
+  EXPECT_EQ(text.find("query-secret-5e8b"), std::string::npos) << text;
+  EXPECT_EQ(run.output.find("query-secret-5e8b"), std::string::npos) << run.output;
+  auto results = nlohmann::json::parse(text);
+  EXPECT_EQ(results["target"],
+            "GET " + api.url() + "/health?access_token=[REDACTED]&probe=[REDACTED]");
+  EXPECT_EQ(results["completed"], 10);
+}
+
 }  // namespace
 }  // namespace kgate::test

@@ -586,6 +586,22 @@ TEST_F(KubeConfig, MissingKubeconfigs) {
   EXPECT_TRUE(contains(msg, "no kubeconfig found")) << msg;
 }
 
+TEST(KubeConfigText, ParsedAsIfFromTheNamedFile) {
+  const ClusterConfig c =
+      parse_kubeconfig(kubeconfig("", "    token: from-text-token\n"), "/nonexistent/kgate/config");
+  EXPECT_EQ(c.server, "https://10.0.0.1:6443");
+  EXPECT_EQ(c.token, "from-text-token");
+  EXPECT_EQ(c.context_name, "ctx");
+  EXPECT_EQ(c.source, "/nonexistent/kgate/config (context ctx)");
+  try {
+    parse_kubeconfig(kubeconfig("", "    token: t\n"), "/nonexistent/kgate/config", "other");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(contains(e.what(), "/nonexistent/kgate/config: context \"other\" not found"))
+        << e.what();
+  }
+}
+
 // --- exec plugin -----------------------------------------------------------------------------
 
 constexpr const char* kV1 = "client.authentication.k8s.io/v1";

@@ -4,11 +4,9 @@
 //
 // Environment: KGATE_VENV (venv directory, or its python), KGATE_CHROMIUM (browser binary),
 // KGATE_KEEP_REPORTS (a directory to copy the written reports and screenshots into).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -24,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "kgate/process.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
 #include "reports/sample_run.hpp"
@@ -102,57 +101,29 @@ struct Outcome {
   }
 };
 
-// Runs argv in its own process group with stdout/stderr captured to files; kills the whole
-// group (the browser's helpers included) at the time limit, and once the main process exited.
-Outcome run_bounded(const std::vector<std::string>& argv, const fs::path& scratch,
+// Runs argv in its own process group with stdout and stderr captured; kills the whole group
+// (the browser's helpers included) at the time limit, and once the main process exited.
+Outcome run_bounded(const std::vector<std::string>& argv,
                     std::chrono::seconds limit = kProcessLimit) {
-  static int counter = 0;
-  const std::string tag = std::to_string(++counter);
-  const fs::path out_path = scratch / ("proc-" + tag + ".out");
-  const fs::path err_path = scratch / ("proc-" + tag + ".err");
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || null < 0) ::_exit(126);
-    ::dup2(null, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also from the parent: no race with the kill below
-
+  kgate::ProcessSpec spec;
+  spec.program = argv.at(0);
+  spec.args.assign(argv.begin() + 1, argv.end());
+  spec.new_process_group = true;
+  kgate::CommandOptions options;
+  options.timeout = limit;
+  options.max_stdout = 256u << 20;  // a dumped DOM is a few MiB
+  options.max_stderr = 1u << 20;
   Outcome o;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    // WNOWAIT leaves the exited child a zombie: its pid, and so its process group id, cannot be
-    // reused until it is reaped below, so the group kill only reaches what we started.
-    siginfo_t info{};
-    const int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
-    if (r == 0 && info.si_pid == pid) break;
-    if (r < 0 && errno != EINTR) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      o.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  try {
+    const kgate::CommandResult r = kgate::run_command(spec, options);
+    o.exit_code = r.status;
+    o.timed_out = r.timed_out;
+    o.out = r.out;
+    o.err = r.err;
+  } catch (const kgate::SpawnError& e) {
+    o.exit_code = 127;  // as a shell says "not found"
+    o.err = e.what();
   }
-  ::kill(-pid, SIGKILL);  // on timeout the process; always helpers it left behind, if any
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) o.exit_code = 128 + WTERMSIG(status);
-  o.out = read_file(out_path);
-  o.err = read_file(err_path);
   return o;
 }
 
@@ -209,11 +180,11 @@ class ReportsConsumersTest : public ::testing::Test {
 // The external processes below are bounded: a process that hangs is killed at the limit.
 TEST_F(ReportsConsumersTest, ExternalProcessesAreBounded) {
   const auto start = std::chrono::steady_clock::now();
-  const Outcome o = run_bounded({"sleep", "30"}, tmp_.path(), std::chrono::seconds(1));
+  const Outcome o = run_bounded({"sleep", "30"}, std::chrono::seconds(1));
   EXPECT_TRUE(o.timed_out);
   EXPECT_EQ(o.exit_code, 128 + SIGKILL);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
-  const Outcome ok = run_bounded({"sh", "-c", "echo out; echo err >&2; exit 3"}, tmp_.path());
+  const Outcome ok = run_bounded({"sh", "-c", "echo out; echo err >&2; exit 3"});
   EXPECT_FALSE(ok.timed_out);
   EXPECT_EQ(ok.exit_code, 3);
   EXPECT_EQ(ok.out, "out\n");
@@ -289,8 +260,8 @@ TEST_F(ReportsConsumersTest, JunitparserReadsTheJunitReport) {
   write_text(exp_path, expected.dump(2));
 
   const fs::path script = source_dir() / "tests" / "reports" / "check_junit.py";
-  const Outcome o = run_bounded(
-      {python.string(), script.string(), w.junit.string(), exp_path.string()}, tmp_.path());
+  const Outcome o =
+      run_bounded({python.string(), script.string(), w.junit.string(), exp_path.string()});
   EXPECT_EQ(o.exit_code, 0) << o.describe();
   std::cout << o.out;
 
@@ -304,8 +275,8 @@ TEST_F(ReportsConsumersTest, JunitparserReadsTheJunitReport) {
                                  {"kgate.abort_reason", "interrupted by SIGTERM"}};
   for (auto& s : expected["suites"]) s["properties"]["kgate.aborted"] = "true";
   write_text(exp_path, expected.dump(2));
-  const Outcome oa = run_bounded(
-      {python.string(), script.string(), a.junit.string(), exp_path.string()}, tmp_.path());
+  const Outcome oa =
+      run_bounded({python.string(), script.string(), a.junit.string(), exp_path.string()});
   EXPECT_EQ(oa.exit_code, 0) << oa.describe();
 }
 
@@ -397,12 +368,12 @@ Rendered render(const fs::path& browser, const fs::path& html, const fs::path& s
   shot.push_back("--window-size=1280,2000");
   shot.push_back("--hide-scrollbars");
   shot.push_back(url);
-  r.screenshot = run_bounded(shot, scratch);
+  r.screenshot = run_bounded(shot);
 
   auto dom = chromium_args(browser, scratch, name + "-profile-2");
   dom.push_back("--dump-dom");
   dom.push_back(url);
-  r.dom = run_bounded(dom, scratch);
+  r.dom = run_bounded(dom);
 
   r.console = console_problems(r.screenshot.err);
   for (auto& line : console_problems(r.dom.err)) r.console.push_back(line);
@@ -518,7 +489,7 @@ TEST_F(ReportsConsumersTest, ResultsJsonMatchesTheSchema) {
   ASSERT_FALSE(pythons.empty()) << "no python found";
   fs::path python = pythons.front();
   for (const auto& p : pythons) {
-    if (run_bounded({p.string(), "-c", "import jsonschema"}, tmp_.path()).exit_code == 0) {
+    if (run_bounded({p.string(), "-c", "import jsonschema"}).exit_code == 0) {
       python = p;
       break;
     }
@@ -540,11 +511,10 @@ TEST_F(ReportsConsumersTest, ResultsJsonMatchesTheSchema) {
                                                        }()}}) {
     SCOPED_TRACE(name);
     const Written w = write_all(run, tmp_.path(), name);
-    const Outcome tool =
-        run_bounded({python.string(), "-m", "json.tool", w.json.string()}, tmp_.path());
+    const Outcome tool = run_bounded({python.string(), "-m", "json.tool", w.json.string()});
     EXPECT_EQ(tool.exit_code, 0) << tool.describe();
-    const Outcome o = run_bounded(
-        {python.string(), script.string(), w.json.string(), schema.string()}, tmp_.path());
+    const Outcome o =
+        run_bounded({python.string(), script.string(), w.json.string(), schema.string()});
     EXPECT_EQ(o.exit_code, 0) << o.describe();
     std::cout << name << ": " << o.out;
   }

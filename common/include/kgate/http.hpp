@@ -80,7 +80,9 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Sends one request and reads the whole answer. Throws TransportError on failure; an HTTP
-  // error status is a normal Response. Retries once on a stale kept-alive connection.
+  // error status is a normal Response. A kept-alive connection the server has closed while idle
+  // is replaced before anything is written; one that closes without an answer as the request
+  // goes out is retried once for idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) only.
   Response send(const Request& request);
 
   // For long answers read as they arrive (a Kubernetes watch, a log follow): the body of a 2xx

@@ -1,9 +1,13 @@
 #pragma once
-// Child processes that kgate starts (the embedded reference app) and tests start (apps,
-// PostgreSQL). Output goes to a log file; the destructor terminates and reaps the child.
+// Child processes, the one way kgate and its tests start them: servers that run beside us
+// (the embedded reference app, PostgreSQL, a TLS test server) as ChildProcess, output to a log
+// file, terminated and reaped by the destructor; and commands that run to completion (a
+// credential plugin, a browser) with run_command(), output captured, bounded by a timeout.
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,12 +23,29 @@ struct ProcessSpec {
   std::string workdir;
   std::optional<unsigned> run_as_uid;  // drop to this uid/gid (root only), e.g. for postgres
   std::optional<unsigned> run_as_gid;
+  // The child leads a process group of its own, and the group lives and dies with it: when the
+  // child is stopped, times out or exits, whatever else is left in its group (a shell's
+  // children, a browser's helpers) is killed too.
+  bool new_process_group = false;
 };
+
+// The child could not be started. what() names the program and the step that failed; error()
+// is the errno (ENOENT: not found, EACCES: not executable, ...).
+class SpawnError : public std::runtime_error {
+ public:
+  SpawnError(const std::string& message, int error) : std::runtime_error(message), error_(error) {}
+  int error() const { return error_; }
+
+ private:
+  int error_;
+};
+
+struct ChildIo;  // internal: the pipes of run_command()
 
 class ChildProcess {
  public:
   ChildProcess() = default;
-  // Throws std::runtime_error naming the program when it cannot be started.
+  // Throws SpawnError naming the program when it cannot be started.
   explicit ChildProcess(const ProcessSpec& spec);
   ~ChildProcess();
   ChildProcess(ChildProcess&&) noexcept;
@@ -35,7 +56,8 @@ class ChildProcess {
   int pid() const { return pid_; }
   bool running();                                             // reaps if it has exited
   std::optional<int> exit_status() const { return status_; }  // exit code, or 128+signal
-  // Sends sig, waits up to grace, then SIGKILL. Returns the exit status.
+  // Sends sig (to the group with new_process_group), waits up to grace, then SIGKILL. Returns
+  // the exit status.
   int stop(int sig = 15, std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Waits for exit; nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
@@ -44,10 +66,36 @@ class ChildProcess {
   std::string log_tail(std::size_t max_bytes = 4096) const;
 
  private:
+  friend struct CommandRun;
+  ChildProcess(const ProcessSpec& spec, const ChildIo& io);
+  bool reap(bool block);  // true once the child has been reaped (status_ set)
+
   int pid_ = -1;
+  bool group_ = false;
   std::optional<int> status_;
+  int signal_ = 0;  // the signal that ended it, 0 when it exited
   std::string log_path_;
 };
+
+struct CommandOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};  // then killed (with its group)
+  std::optional<std::string> input;    // written to stdin, then closed; nullopt: /dev/null
+  std::size_t max_stdout = 16u << 20;  // printing more gets it killed (stdout_overflow)
+  std::size_t max_stderr = 64u << 10;  // only the last max_stderr bytes are kept
+};
+
+struct CommandResult {
+  int status = -1;               // exit code, or 128+signal when a signal ended it
+  int signal = 0;                // that signal; 0 when it exited
+  bool timed_out = false;        // killed at the timeout
+  bool stdout_overflow = false;  // killed for printing more than max_stdout
+  std::string out, err;          // what it printed on stdout and stderr (its tail)
+};
+
+// Runs spec to completion: stdin from options.input, stdout and stderr captured (spec.log_path is
+// not used). Killed at the timeout, with its group when spec.new_process_group. Throws
+// SpawnError when it cannot start; any exit status is a result.
+CommandResult run_command(const ProcessSpec& spec, const CommandOptions& options = {});
 
 // The directory of the running executable (for finding sibling binaries such as todo-app).
 std::string self_exe_dir();

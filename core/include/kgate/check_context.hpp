@@ -64,6 +64,17 @@ class RunContext {
   // Caps the request rate of send() (0: no cap).
   void pace(double max_rps);
 
+  // Error answers (4xx/5xx) of every request sent through the run, so far (the last 500): the
+  // leak check reads them all, not only its own probes.
+  struct SeenError {
+    std::string method, url;
+    int status = 0;
+    std::string body;  // the first 4 KiB
+  };
+  std::vector<SeenError> errors_seen() const;
+  // 429 answers seen in the run (retried or not).
+  int rate_limited_answers() const { return rate_limited_answers_; }
+
   // Identities by label, acquired once per run; throws IdentityUnavailable naming the step.
   const Identity& identity(const std::string& label);
   // The failure of an identity already tried, or "" (the preflight reports it).
@@ -101,6 +112,11 @@ class RunContext {
   std::string secret_;
   std::chrono::nanoseconds min_interval_{0};
   std::chrono::steady_clock::time_point last_send_{};
+  std::chrono::nanoseconds budget_interval_{0};  // target.max_requests spread over its window
+  std::chrono::steady_clock::time_point last_budgeted_{};
+  mutable std::mutex seen_mutex_;
+  std::vector<SeenError> errors_seen_;
+  std::atomic<int> rate_limited_answers_{0};
   std::chrono::steady_clock::time_point t0_;
   double epoch_ms_ = 0;
   std::map<std::string, std::any> artifacts_;

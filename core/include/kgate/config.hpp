@@ -27,6 +27,10 @@ struct TargetConfig {
   Millis reachable_within{8000};  // how long to wait for the target before exit 3
   bool insecure = false;          // skip TLS verification
   std::string ca_file;
+  // A request budget the target enforces per window (slowapi's "100/hour"): kgate paces its
+  // checks so the whole run stays under it. 0: none.
+  int max_requests = 0;
+  Millis max_requests_window{3600000};
 };
 
 // How the app under test spells the contract. Paths use {user_id} and {id} placeholders.
@@ -48,11 +52,30 @@ struct ProfileConfig {
   std::vector<int> refused_status{403, 404};  // another user's resource
   std::string complete_returns = "task";      // task | partial ({id, completed})
   std::string list_field;                     // empty: list is a bare array; else e.g. "items"
+  // How a task says it is done: a boolean (completed: true) or a status (status: completed).
+  std::string completion = "boolean";  // boolean | status
+  std::string completed_field = "completed";
+  std::string status_field = "status";
+  std::string status_done = "completed";
+  std::string status_open = "pending";
+  // Does the complete endpoint toggle (the contract) or set? Default: toggle for boolean,
+  // set for status.
+  std::optional<bool> complete_toggles;
+  int title_max = 200;  // the app's limits (the contract's by default)
+  int description_max = 1000;
+  bool chat_conversation = true;  // chat answers carry a conversation_id to continue with
+  std::string openapi_path = "/openapi.json";  // the app's OpenAPI document ("" if none)
+
+  bool toggles() const { return complete_toggles.value_or(completion == "boolean"); }
 };
 
 struct MintConfig {
   std::string secret_env = "BETTER_AUTH_SECRET";
   std::string user_claim = "sub";
+  std::string user_id_format = "string";  // string | uuid | int
+  // Apps whose tasks reference a users table need the user to exist: sign each identity up
+  // first (through auth.login's register/login, or Better Auth), then mint for its user id.
+  std::string sign_up = "none";  // none | login | better-auth
   Millis ttl{15 * 60 * 1000};
   std::string issuer;
   std::string audience;
@@ -62,6 +85,7 @@ struct LoginConfig {             // the app's own register/login endpoints
   std::string base = "backend";  // backend | frontend | ingress
   std::string register_path;     // optional
   std::string login_path = "/api/auth/login";
+  std::string format = "json";  // json | form (OAuth2 password flow: username, password)
   std::string register_body = R"({"email":"{email}","password":"{password}","name":"{name}"})";
   std::string login_body = R"({"email":"{email}","password":"{password}"})";
   std::string token_json_path = "access_token";  // dotted path in the login answer
@@ -88,6 +112,9 @@ struct AuthConfig {
   BetterAuthConfig better_auth;
   std::vector<FixedIdentity> tokens;
   std::string password_env;  // login modes: env var with the test password (else random)
+  // The e-mail of the identities kgate signs up: {label} and {random} are filled in. A domain
+  // real validators accept (example.com), not a reserved one (.test).
+  std::string email = "kgate-{label}-{random}@example.com";
   Millis rate_limit_max_wait{10000};
   int rate_limit_retries = 3;
 };
@@ -100,8 +127,14 @@ struct SmokeConfig {
 
 struct SecurityConfig {
   std::string fail_on = "medium";  // lowest severity whose findings fail the gate
-  bool chat = true;                // sweep the chat endpoint too
-  double max_rps = 20;             // pace: the suite is not a load test (0: no cap)
+  // Operations of the app's OpenAPI document that may answer without a token (globs on paths).
+  std::vector<std::string> public_paths{"/health",   "/ready",      "/docs*",      "/redoc*",
+                                        "/openapi*", "/api/auth/*", "/api/health", "/"};
+  bool chat = true;  // sweep the chat endpoint too
+  // The route sweep sends writes (POST/PUT/PATCH/DELETE) only to routes whose parameters point
+  // at kgate's own user and task, unless this allows writes to any documented route.
+  bool probe_unsafe_routes = false;
+  double max_rps = 20;  // pace: the suite is not a load test (0: no cap)
   std::size_t large_body_bytes = std::size_t{5} << 20;  // the oversized-body probe
 };
 

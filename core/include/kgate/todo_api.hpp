@@ -64,6 +64,13 @@ std::optional<nlohmann::json> parse_json(const std::string& body);
 std::optional<std::string> task_id_of(const nlohmann::json& task, const ProfileConfig& p);
 // The task array of a list answer (bare array or under profile.list_field).
 std::optional<nlohmann::json> task_list_of(const nlohmann::json& body, const ProfileConfig& p);
+// Is the task done, as the profile models completion (a boolean field, or a status)? nullopt
+// when the task does not say: a missing field is not a value.
+std::optional<bool> completed_of(const nlohmann::json& task, const ProfileConfig& p);
+// The fields that set completion to `done`, as the profile spells them.
+nlohmann::json completion_fields(bool done, const ProfileConfig& p);
+// "'completed' (profile.completed_field)" or "'status' (profile.status_field)", for messages.
+std::string completion_field_name(const ProfileConfig& p);
 bool status_in(int status, const std::vector<int>& allowed);
 std::string excerpt(const std::string& body, std::size_t max = 300);
 

@@ -63,6 +63,11 @@ class ConfigError : public std::runtime_error {
 ClusterConfig load_config(const LoadOptions& options);
 ClusterConfig load_kubeconfig(const LoadOptions& options);    // kubeconfig only
 ClusterConfig in_cluster_config(const LoadOptions& options);  // in-cluster only
+// One kubeconfig given as text, read as if from the file source_name (relative paths resolve
+// against its directory); `context` as --context. The fuzz target's entry, and any caller that
+// has the text already.
+ClusterConfig parse_kubeconfig(const std::string& text, const std::string& source_name,
+                               const std::string& context = "");
 
 // Reads a bearer token file (tokenFile, the service account token): trimmed, non-empty. Throws
 // ConfigError naming the path. The client calls it per request so that rotated tokens are used.

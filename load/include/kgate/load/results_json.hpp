@@ -2,6 +2,7 @@
 // A load run as JSON (`kgate load --out`, and the load suite's part of results.json): totals,
 // both latency distributions (percentiles and the serialized histogram, so runs on several
 // machines merge exactly), the time series and the thresholds with their measured values.
+// Every string in it has passed through kgate::redact (the target through redact_url).
 #include <vector>
 
 #include <nlohmann/json.hpp>
