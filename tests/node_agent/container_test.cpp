@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kgate/wait.hpp"
+
 namespace kgate::nodeagent {
 namespace {
 
@@ -194,6 +196,21 @@ TEST_F(ContainerTest, WaitExitWakesOnTheExitItself) {
   std::atomic<bool> abort{true};
   ContainerProcess q(shim_process_spec(shell("sleep 30"), shim()));
   EXPECT_FALSE(q.wait_exit(Clock::now() + 30s, &abort));  // returns at once: aborted
+}
+
+TEST_F(ContainerTest, WhenTheMainProcessEndsTheContainersOtherProcessesEndToo) {
+  auto spec = shell("sleep 300 & echo $!");
+  ASSERT_EQ(run(spec), 0) << slurp(spec.log_path);
+  const std::string left = slurp(spec.log_path);
+  ASSERT_FALSE(left.empty());
+  const std::string proc = "/proc/" + left.substr(0, left.find('\n'));
+  // Killed by the agent's reaping of the main process; gone once its parent (init) reaps it.
+  auto gone = kgate::wait_until(
+      [&](std::string*) {
+        return !fs::exists(proc) || slurp(proc + "/stat").find(") Z") != std::string::npos;
+      },
+      10s, 20ms);
+  EXPECT_TRUE(gone.ok) << proc << " outlived its container";
 }
 
 TEST_F(ContainerTest, ExecRunsInsideTheContainersViewUserAndEnvironment) {
