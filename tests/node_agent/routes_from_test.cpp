@@ -117,6 +117,36 @@ TEST(RoutesFrom, ExcludesNotReadyEndpoints) {
   EXPECT_TRUE(routes[0].backends.empty());
 }
 
+// As the EndpointSlice controller writes a pod that is being deleted: never ready, serving as
+// long as its readiness probe passes, terminating.
+json terminating(const std::string& ip, bool serving) {
+  return {{"addresses", {ip}},
+          {"conditions", {{"ready", false}, {"serving", serving}, {"terminating", true}}}};
+}
+
+TEST(RoutesFrom, TerminatingEndpointsGetNoNewConnectionsWhileAnyIsReady) {
+  std::vector<json> services = {service("ns", "s", "10.96.1.2", json::array({{{"port", 80}}}))};
+  std::vector<json> slices = {
+      slice("ns", "s-1", "s", json::array({{{"port", 8080}}}),
+            json::array({terminating("10.244.4.1", true), endpoint("10.244.4.2", true),
+                         terminating("10.244.4.3", false)}))};
+  auto routes = routes_from(services, slices);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].backends, (std::vector<Backend>{{"10.244.4.2", 8080}}));
+
+  // No ready endpoint left: kube-proxy falls back to those still serving while they terminate.
+  slices[0]["endpoints"] =
+      json::array({terminating("10.244.4.1", true), terminating("10.244.4.3", false)});
+  routes = routes_from(services, slices);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].backends, (std::vector<Backend>{{"10.244.4.1", 8080}}));
+
+  // None serving either: connections are refused.
+  slices[0]["endpoints"] = json::array({terminating("10.244.4.3", false)});
+  routes = routes_from(services, slices);
+  EXPECT_TRUE(routes[0].backends.empty());
+}
+
 TEST(RoutesFrom, IgnoresSlicesOfOtherNamespacesAndServices) {
   std::vector<json> services = {service("a", "web", "10.96.2.1", json::array({{{"port", 80}}}))};
   std::vector<json> slices = {slice("b", "web-1", "web", json::array({{{"port", 8080}}}),
