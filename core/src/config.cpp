@@ -557,6 +557,32 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
     run.finish();
   }
+  if (auto k = r.node() && r.node().IsMap() ? r.node()["kubernetes"]
+                                            : YAML::Node(YAML::NodeType::Undefined);
+      k) {
+    c.kubernetes.configured = true;
+    Reader kr = r.child("kubernetes");
+    auto& kc = c.kubernetes;
+    kr.str("kubeconfig", kc.kubeconfig);
+    kr.str("context", kc.context);
+    kr.str("namespace", kc.namespace_);
+    kr.str("release", kc.release);
+    {
+      Reader d = kr.child("deployments");
+      d.str("backend", kc.backend_deployment);
+      d.str("frontend", kc.frontend_deployment);
+      d.finish();
+    }
+    kr.str("disruption_label", kc.disruption_label);
+    kr.duration("request_timeout", kc.request_timeout);
+    kr.finish();
+    if (kc.release.empty() && kc.backend_deployment.empty())
+      kr.fail(k,
+              "key 'kubernetes': say how to find the app: release (a Helm release name) or "
+              "deployments.backend");
+  } else {
+    r.get("kubernetes");
+  }
   {
     Reader rep = r.child("reports");
     rep.str("junit", c.reports.junit);

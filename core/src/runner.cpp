@@ -113,6 +113,9 @@ std::string unmet_needs(const CheckDef& def, RunContext& run, const RunOptions& 
   const unsigned n = def.info.needs;
   if ((n & kDisruptive) && !options.suites_named)
     return "disruptive: runs only when its suite is chosen by name (--suites " + def.suite + ")";
+  if ((n & kNeedsCluster) && !cfg.kubernetes.configured)
+    return "needs a Kubernetes target: no kubernetes: section in the configuration (release or "
+           "deployments, namespace, kubeconfig)";
   if ((n & kNeedsFrontend) && cfg.target.frontend.empty())
     return "no frontend URL configured (target.frontend)";
   if ((n & kNeedsIngress) && cfg.target.ingress.empty())

@@ -178,3 +178,25 @@ TEST(Config, ADuplicateKeyIsAnErrorNotAQuietOverride) {
 }
 }  // namespace
 }  // namespace kgate
+
+namespace kgate {
+namespace {
+TEST(Config, KubernetesTargetNeedsAWayToFindTheApp) {
+  Config none = parse_config("", "kgate.yaml");
+  EXPECT_FALSE(none.kubernetes.configured);
+  Config c = parse_config(
+      "kubernetes:\n  context: kind-kgate\n  namespace: todo\n  release: todo\n", "kgate.yaml");
+  EXPECT_TRUE(c.kubernetes.configured);
+  EXPECT_EQ(c.kubernetes.namespace_, "todo");
+  EXPECT_EQ(c.kubernetes.disruption_label, "kgate.io/disruption");
+  try {
+    parse_config("kubernetes:\n  namespace: todo\n", "kgate.yaml");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("kgate.yaml:2:3: key 'kubernetes': say how to find"),
+              std::string::npos)
+        << e.what();
+  }
+}
+}  // namespace
+}  // namespace kgate

@@ -168,6 +168,22 @@ struct LoadConfig {
   std::vector<std::string> thresholds{"p95 < 500ms", "error_rate < 1%", "dropped == 0"};
 };
 
+// Where the app runs in Kubernetes, for the suites that look at or change the cluster
+// (resilience, hpa, audit, distributed load). Unset (no `kubernetes:` section): those checks
+// skip with the reason (Need kNeedsCluster).
+struct KubernetesConfig {
+  bool configured = false;  // the section is present
+  std::string kubeconfig;   // empty: $KUBECONFIG, ~/.kube/config, then in-cluster
+  std::string context;      // empty: current-context
+  std::string namespace_;   // empty: the context's namespace, else "default"
+  std::string release;      // Helm release: objects labelled app.kubernetes.io/instance=<release>
+  std::string backend_deployment;  // explicit names, when there is no release label
+  std::string frontend_deployment;
+  // Disruptive checks run only in a namespace carrying this label with the value "allowed".
+  std::string disruption_label = "kgate.io/disruption";
+  Millis request_timeout{10000};  // bound on each API call
+};
+
 struct ReportsConfig {
   std::string junit = "kgate-report/junit.xml";
   std::string html = "kgate-report/report.html";
@@ -182,6 +198,7 @@ struct Config {
   SmokeConfig smoke;
   SecurityConfig security;
   LoadConfig load;
+  KubernetesConfig kubernetes;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};
