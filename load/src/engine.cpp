@@ -88,8 +88,11 @@ class ResponseParser final : public http::basic_parser<false> {
   std::string* body_;  // where the body goes when someone reads it; null: counted and dropped
 };
 
-enum ErrorClass { kConnect, kTimeout, kTls, k4xx, k5xx, kOther, kClasses };
-constexpr const char* kClassNames[kClasses] = {"connect", "timeout", "tls", "4xx", "5xx", "other"};
+// `closed`: the server closed or reset the connection before answering (a pod going away, a
+// keep-alive limit) — its own class, because it is the usual sign of a terminating backend.
+enum ErrorClass { kConnect, kTimeout, kTls, k4xx, k5xx, kClosed, kOther, kClasses };
+constexpr const char* kClassNames[kClasses] = {"connect", "timeout", "tls",  "4xx",
+                                               "5xx",     "closed",  "other"};
 
 // What a thread measured since its last hand-over (one interval) and in total.
 struct Tally {
@@ -629,6 +632,10 @@ void Conn::read() {
 void Conn::done(error_code ec) {
   if (ec) {
     if (timed_out_) return fail(kTimeout);
+    if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::broken_pipe || ec == http::error::end_of_stream ||
+        ec == asio::ssl::error::stream_truncated)
+      return fail(kClosed);
     if (tls_ && ec.category() == asio::error::get_ssl_category()) return fail(kTls);
     return fail(kOther);
   }
@@ -768,8 +775,9 @@ LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& 
   LoadResult result;
   Tally& total = agg.total();
   LoadSummary& s = result.summary;
-  s.duration_s = std::min(elapsed, std::chrono::duration<double>(executor.duration()).count());
-  if (s.duration_s <= 0) s.duration_s = elapsed;
+  // The run's real duration, the drain of the last answers included: rps is what the target
+  // actually served over the time it took, not over the schedule's nominal length.
+  s.duration_s = elapsed;
   total.counts_into(s);
   for (std::size_t i = 0; i < total.status.size(); ++i)
     if (total.status[i]) s.status_codes[static_cast<int>(i)] = total.status[i];

@@ -14,13 +14,13 @@ namespace kgate::load {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kClasses = {"connect", "timeout", "tls",
-                                                      "4xx",     "5xx",     "other"};
+constexpr std::array<std::string_view, 7> kClasses = {"connect", "timeout", "tls",  "4xx",
+                                                      "5xx",     "closed",  "other"};
 constexpr std::string_view kKnown =
     "known: p50, p90, p95, p99, p99.9 (any pNN with 0 < NN <= 100), latency.pNN, avg, mean, min, "
     "max, service.pNN, service.avg, service.min, service.max, error_rate, error_rate.<class>, "
     "errors, errors.<class>, failed, dropped_rate, rps, requests, completed, dropped, "
-    "status.<code>; classes: connect, timeout, tls, 4xx, 5xx, other";
+    "status.<code>; classes: connect, timeout, tls, 4xx, 5xx, closed, other";
 
 // What a metric name resolves to.
 struct Metric {

@@ -76,6 +76,24 @@ TEST_F(SmokeGate, IngressRoutesApiAndPage) {
       << "--tags routing selects only routing checks";
 }
 
+// An ingress that does not route /api, or whose page is broken: the ingress check fails, and only
+// it (the frontend itself is healthy). A separate web instance plays the ingress.
+TEST_F(SmokeGate, BrokenIngressFailsOnlyTheIngressCheck) {
+  start_app();
+  for (const char* fault : {"no-proxy", "broken-page"}) {
+    TodoAppOptions w;
+    w.role = "web";
+    w.backend_url = api_->url();
+    w.faults = {fault};
+    TodoApp ingress(w);
+    auto run = kgate({"--ingress", ingress.url(), "--tags", "routing,health"});
+    EXPECT_EQ(run.exit_code, 1) << run.output;
+    EXPECT_EQ(run.failed(), std::vector<std::string>{"smoke.Routing.IngressRoutesApiAndPage"})
+        << fault << "\n"
+        << run.output;
+  }
+}
+
 struct FaultCase {
   const char* fault;
   const char* role;  // which service carries the fault

@@ -137,6 +137,16 @@ TEST(Engine, ConnectionCloseFromTheServerIsFollowedByANewConnection) {
   EXPECT_EQ(static_cast<std::uint64_t>(server.connections()), r.summary.completed);
 }
 
+// A server that reads the request and closes without a word (a pod going away) is counted as
+// `closed`, not as an anonymous `other`.
+TEST(Engine, ConnectionsClosedWithoutAnAnswerAreCountedAsClosed) {
+  TestServer server([](const test::RawRequest&) { return TestServer::raw("", true); });
+  auto r = run(closed(1, 300ms), server.url("/"));
+  EXPECT_GT(r.summary.errors["closed"], 2u) << "every request";
+  EXPECT_EQ(r.summary.errors.count("other"), 0u);
+  EXPECT_EQ(r.summary.completed, 0u);
+}
+
 TEST(Engine, RequestTimeoutCutsAHungAnswer) {
   TestServer server([](const test::RawRequest&) { return TestServer::hang(); });
   EngineOptions o;

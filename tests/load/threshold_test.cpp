@@ -352,7 +352,7 @@ TEST(ThresholdParse, ErrorsCarryOffsetsAndSuggestions) {
       {"errors.5xxx < 1",
        7,
        {"unknown error class '5xxx'", "did you mean 'errors.5xx'?",
-        "classes: connect, timeout, tls, 4xx, 5xx, other"}},
+        "classes: connect, timeout, tls, 4xx, 5xx, closed, other"}},
       {"error_rate.timout < 1%", 11, {"did you mean 'error_rate.timeout'?"}},
       {"status.abc < 1", 7, {"HTTP status code 100..599"}},
       {"status.99 < 1", 7, {"100..599"}},

@@ -21,7 +21,8 @@
 //   dropped_rate       dropped / (requests + dropped)
 //   rps                completed / duration_s
 //   requests, completed, dropped, status.<code>   counts
-// Error classes: connect, timeout, tls, 4xx, 5xx, other.
+// Error classes: connect, timeout, tls, 4xx, 5xx, closed (the server closed or reset the
+// connection before answering), other.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -41,7 +42,8 @@ struct LoadSummary {
   std::uint64_t failed = 0;     // transport errors + HTTP status >= 400 (see errors)
   std::uint64_t dropped = 0;    // iterations the open model could not start (no free connection)
   std::uint64_t bytes_in = 0, bytes_out = 0;
-  std::map<std::string, std::uint64_t> errors;  // by class: connect, timeout, tls, 4xx, 5xx, other
+  std::map<std::string, std::uint64_t>
+      errors;  // by class: connect, timeout, tls, 4xx, 5xx, closed, other
   std::map<int, std::uint64_t> status_codes;
   Histogram latency;  // corrected: from the intended send time
   Histogram service;  // from the actual send time
