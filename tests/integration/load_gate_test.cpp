@@ -188,3 +188,42 @@ TEST(KgateLoad, ResultsAndOutputCarryNoQueryCredential) {
 
 }  // namespace
 }  // namespace kgate::test
+
+namespace kgate::test {
+namespace {
+
+// A run where nothing succeeded did not "drive the load and record how the target held up":
+// it fails, saying so (it used to pass on answered 500s).
+TEST(LoadGate, NothingSucceededFailsTheRun) {
+  auto api = start_api({"errors-5xx"}, {{"TODO_FAULT_ERROR_RATE", "1.0"}});
+  auto run = run_load_suite(api, load_yaml("['requests >= 1']"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.status_of("load.Run.Scenario"), "failed");
+  EXPECT_NE(run.message_of("load.Run.Scenario").find("not one of the"), std::string::npos)
+      << run.message_of("load.Run.Scenario");
+  EXPECT_EQ(run.status_of("load.Thresholds.requests >= 1"), "passed")
+      << "the run happened: its thresholds are still judged";
+}
+
+// Tasks the todo mix cannot delete are reported as left behind; the run that happened is kept
+// and its thresholds judged, never thrown away by a failed cleanup.
+TEST(LoadGate, FailedCleanupKeepsTheRunAndSaysWhatWasLeft) {
+  auto api = start_api({"delete-fails"});
+  auto run = run_load_suite(api,
+                            "suites:\n"
+                            "  load:\n"
+                            "    scenario: todo-mix\n"
+                            "    identities: 2\n"
+                            "    mix: { list: 50, create: 50, toggle: 0, delete: 0 }\n"
+                            "    rate: 50\n"
+                            "    duration: 1s\n"
+                            "    thresholds: ['completed >= 20']\n");
+  EXPECT_EQ(run.status_of("load.Thresholds.completed >= 20"), "passed") << run.output;
+  auto check = run.check("load.Run.Scenario");
+  EXPECT_EQ(check.value("status", ""), "warning") << check.dump(2);
+  EXPECT_NE(check["properties"].value("left behind", "").find("answered 500"), std::string::npos)
+      << check.dump(2);
+}
+
+}  // namespace
+}  // namespace kgate::test

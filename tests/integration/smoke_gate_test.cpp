@@ -2,6 +2,7 @@
 // Each story: start the app, run kgate as CI would, read the verdict and the reports.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 
 #include "framework/todo_app.hpp"
@@ -184,6 +185,33 @@ TEST(KgateCli, UnreachableTargetExits3WithinTenSeconds) {
   EXPECT_NE(run.output.find("Connection refused"), std::string::npos) << run.output;
   EXPECT_EQ(run.results.value("verdict", ""), "ERROR")
       << "reports are written for an unreachable target too";
+}
+
+// kgate list shows every check with its metadata and contacts nothing (the config names a
+// target that does not exist and a cluster that is not there).
+TEST(KgateCli, ListShowsTheMetadataWithoutContactingAnything) {
+  std::string cfg = write_temp_file(
+      "kgate.yaml",
+      "target:\n  backend: http://127.0.0.1:9\nkubernetes:\n  kubeconfig: /nonexistent\n"
+      "  release: todo\nsuites:\n  load:\n    thresholds: ['p99 < 1s']\n");
+  auto run = run_kgate(std::vector<std::string>{"list", "--json", "--config", cfg});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_LT(run.took, std::chrono::seconds(3));
+  const auto doc = nlohmann::json::parse(run.output);
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& c : doc["checks"]) by_id[c["id"]] = c;
+  const auto& alg = by_id.at("security.Auth.AlgNoneIsRefused");
+  EXPECT_EQ(alg["severity"], "critical");
+  EXPECT_EQ(alg["reference"], "OWASP API2:2023");
+  EXPECT_EQ(alg["needs"], "identity");
+  EXPECT_FALSE(alg["title"].get<std::string>().empty());
+  EXPECT_EQ(by_id.at("load.Thresholds.p99 < 1s")["depends_on"],
+            nlohmann::json({"load.Run.Scenario"}));
+  for (const auto& [id, c] : by_id) EXPECT_FALSE(c["title"].get<std::string>().empty()) << id;
+  auto table =
+      run_kgate(std::vector<std::string>{"list", "--suites", "smoke", "--severity", "high"});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.output.find("0 checks"), std::string::npos) << "smoke has no severities";
 }
 
 // Three unreachable URLs share one deadline: the preflight ends at target.reachable_within,
