@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "kgate/distributed/job.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -471,6 +472,46 @@ void read_load(Reader& s, LoadConfig& l) {
   }
 }
 
+// suites.load.workers and suites.load.distributed: distributed load (docs/distributed-load.md).
+void read_distributed_load(Reader& s, LoadConfig& l) {
+  s.integer("workers", l.workers, 0, 1000);
+  Reader d = s.child("distributed");
+  auto& c = l.distributed;
+  d.str("image", c.image);
+  if (c.image.empty()) d.fail(d.node()["image"], "key 'suites.load.distributed.image': empty");
+  d.one_of("image_pull_policy", c.image_pull_policy, {"", "Always", "IfNotPresent", "Never"});
+  {
+    Reader res = d.child("resources");
+    for (auto [key, target] :
+         {std::pair{"requests", &c.requests}, std::pair{"limits", &c.limits}}) {
+      Reader q = res.child(key);
+      for (const char* kind : {"cpu", "memory"}) {
+        auto n = q.node() && q.node().IsMap() ? q.node()[kind] : YAML::Node();
+        std::string v = (*target)[kind];
+        q.str(kind, v);
+        if (n && !v.empty() && !dist::is_quantity(v))
+          q.fail(n, "key 'suites.load.distributed.resources." + std::string(key) + "." + kind +
+                        "': '" + v + "' is not a Kubernetes quantity (e.g. 500m, 1, 256Mi)");
+        (*target)[kind] = v;
+      }
+      q.finish();
+    }
+    res.finish();
+  }
+  {
+    Reader sec = d.child("secret");
+    sec.str("name", c.secret_name);
+    sec.str("key", c.secret_key);
+    sec.finish();
+    if (!c.secret_name.empty() && c.secret_key.empty())
+      sec.fail(sec.node(), "key 'suites.load.distributed.secret': needs key as well as name");
+  }
+  d.duration("start_timeout", c.start_timeout);
+  d.duration("start_lead", c.start_lead);
+  d.boolean("allow_partial", c.allow_partial);
+  d.finish();
+}
+
 // Every suite section takes check_timeout: its checks' timeout (else run.check_timeout).
 void read_check_timeout(Reader& s, const std::string& suite, Config& c) {
   Millis t{0};
@@ -504,6 +545,7 @@ void read_suites(Reader r, Config& c) {
     Reader s = r.child("load");
     read_check_timeout(s, "load", c);
     read_load(s, c.load);
+    read_distributed_load(s, c.load);
     s.finish();
   }
   r.finish();
@@ -582,6 +624,22 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
               "deployments.backend");
   } else {
     r.get("kubernetes");
+  }
+  if (c.load.workers > 0) {
+    // Distributed load needs a cluster, and workers mint their own identities from a Secret.
+    const YAML::Node at = root["suites"]["load"]["workers"];
+    if (!c.kubernetes.configured)
+      r.fail(at, "key 'suites.load.workers': workers run in a cluster: add a kubernetes: section");
+    const bool identities = c.load.scenario == "todo-mix" || c.load.authenticated;
+    if (identities && c.auth.mode != "mint")
+      r.fail(at,
+             "key 'suites.load.workers': workers mint their identities (auth.mode mint); "
+             "auth.mode " +
+                 c.auth.mode + " is not supported with workers");
+    if (identities && c.load.distributed.secret_name.empty())
+      r.fail(at,
+             "key 'suites.load.workers': the workers need the signing secret: set "
+             "suites.load.distributed.secret (name and key of a Secret in the namespace)");
   }
   {
     Reader rep = r.child("reports");
