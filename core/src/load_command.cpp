@@ -14,6 +14,7 @@
 #include "kgate/distributed_load.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
+#include "kgate/http.hpp"
 #include "kgate/identity.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
@@ -263,6 +264,10 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   auto end_live = [&] {
     if (tty) std::cerr << "\r\033[K" << std::flush;
   };
+  // Ctrl-C is the coordinator's to handle: it stops the workers, collects what they sent and
+  // deletes the Job, all through the API. Those calls must not be cut short by the interrupt as
+  // the target's requests are; each is bounded by kubernetes.request_timeout instead.
+  http::set_interrupt_check(nullptr);
   dist::DistResult r;
   try {
     r = dist::run_distributed(

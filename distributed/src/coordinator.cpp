@@ -337,7 +337,8 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
         collect_deadline = SteadyClock::now() + std::chrono::seconds(15);
       }
       std::map<std::string, json> pods;
-      for (const auto& p : client.list(res::pods, ns, by_run)["items"]) pods[name_of(p)] = p;
+      const json list = client.list(res::pods, ns, by_run);  // kept: the loop reads into it
+      for (const auto& p : list["items"]) pods[name_of(p)] = p;
       int running = 0, finished = 0;
       for (auto& w : workers) {
         if (!w.signalled) continue;
