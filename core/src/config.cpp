@@ -498,14 +498,6 @@ void read_distributed_load(Reader& s, LoadConfig& l) {
     }
     res.finish();
   }
-  {
-    Reader sec = d.child("secret");
-    sec.str("name", c.secret_name);
-    sec.str("key", c.secret_key);
-    sec.finish();
-    if (!c.secret_name.empty() && c.secret_key.empty())
-      sec.fail(sec.node(), "key 'suites.load.distributed.secret': needs key as well as name");
-  }
   d.duration("start_timeout", c.start_timeout);
   d.duration("start_lead", c.start_lead);
   d.boolean("allow_partial", c.allow_partial);
@@ -626,20 +618,15 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     r.get("kubernetes");
   }
   if (c.load.workers > 0) {
-    // Distributed load needs a cluster, and workers mint their own identities from a Secret.
+    // Distributed load needs a cluster. The workers send the plain request: identities (the todo
+    // mix, authenticated requests) would have to be minted in the pods, which is not built yet.
     const YAML::Node at = root["suites"]["load"]["workers"];
     if (!c.kubernetes.configured)
       r.fail(at, "key 'suites.load.workers': workers run in a cluster: add a kubernetes: section");
-    const bool identities = c.load.scenario == "todo-mix" || c.load.authenticated;
-    if (identities && c.auth.mode != "mint")
+    if (c.load.scenario == "todo-mix" || c.load.authenticated)
       r.fail(at,
-             "key 'suites.load.workers': workers mint their identities (auth.mode mint); "
-             "auth.mode " +
-                 c.auth.mode + " is not supported with workers");
-    if (identities && c.load.distributed.secret_name.empty())
-      r.fail(at,
-             "key 'suites.load.workers': the workers need the signing secret: set "
-             "suites.load.distributed.secret (name and key of a Secret in the namespace)");
+             "key 'suites.load.workers': workers send the plain request only; the todo mix "
+             "and authenticated requests do not run distributed yet");
   }
   {
     Reader rep = r.child("reports");

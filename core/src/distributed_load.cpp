@@ -11,12 +11,8 @@
 #include "kgate/check_context.hpp"
 #include "kgate/distributed/worker.hpp"
 #include "kgate/gate.hpp"
-#include "kgate/identity.hpp"
 #include "kgate/kube/config.hpp"
-#include "kgate/load/todo_mix.hpp"
 #include "kgate/redact.hpp"
-#include "kgate/todo_api.hpp"
-#include "kgate/url.hpp"
 
 namespace kgate {
 
@@ -42,80 +38,20 @@ ClusterClient cluster_client(const KubernetesConfig& k) {
   return out;
 }
 
-dist::DistOptions dist_options(const DistributedLoadConfig& d, const std::string& namespace_,
-                               const std::string& secret_env) {
+dist::DistOptions dist_options(const DistributedLoadConfig& d, const std::string& namespace_) {
   dist::DistOptions o;
   o.namespace_ = namespace_;
   o.image = d.image;
   o.image_pull_policy = d.image_pull_policy;
   o.requests = d.requests;
   o.limits = d.limits;
-  if (!d.secret_name.empty()) o.secret_env = {secret_env, d.secret_name, d.secret_key};
   o.start_timeout = d.start_timeout;
   o.start_lead = d.start_lead;
   o.allow_partial = d.allow_partial;
   return o;
 }
 
-json identity_options(const Config& c, bool todo_mix, bool authenticated) {
-  const auto& p = c.profile;
-  const auto& m = c.auth.mint;
-  const auto& l = c.load;
-  return {{"todo_mix", todo_mix},
-          {"authenticated", authenticated},
-          {"identities", l.identities},
-          {"weights",
-           {{"list", l.mix_list},
-            {"create", l.mix_create},
-            {"toggle", l.mix_toggle},
-            {"delete", l.mix_delete}}},
-          {"profile",
-           {{"tasks_path", p.tasks_path},
-            {"task_path", p.task_path},
-            {"complete_path", p.complete_path},
-            {"complete_method", p.complete_method},
-            {"update_method", p.update_method},
-            {"list_field", p.list_field},
-            {"task_id_format", p.task_id_format},
-            {"create_status", p.create_status},
-            {"delete_status", p.delete_status}}},
-          {"mint",
-           {{"secret_env", m.secret_env},
-            {"user_claim", m.user_claim},
-            {"user_id_format", m.user_id_format},
-            {"ttl_ms", m.ttl.count()},
-            {"issuer", m.issuer},
-            {"audience", m.audience}}}};
-}
-
 namespace {
-
-// The configuration a worker acts under: the profile and mint settings the coordinator sent.
-Config worker_config(const json& o, const std::string& base) {
-  Config c;
-  c.target.backend = base;
-  const json p = o.value("profile", json::object());
-  auto& pr = c.profile;
-  pr.tasks_path = p.value("tasks_path", pr.tasks_path);
-  pr.task_path = p.value("task_path", pr.task_path);
-  pr.complete_path = p.value("complete_path", pr.complete_path);
-  pr.complete_method = p.value("complete_method", pr.complete_method);
-  pr.update_method = p.value("update_method", pr.update_method);
-  pr.list_field = p.value("list_field", pr.list_field);
-  pr.task_id_format = p.value("task_id_format", pr.task_id_format);
-  pr.create_status = p.value("create_status", pr.create_status);
-  pr.delete_status = p.value("delete_status", pr.delete_status);
-  const json m = o.value("mint", json::object());
-  auto& mi = c.auth.mint;
-  c.auth.mode = "mint";
-  mi.secret_env = m.value("secret_env", mi.secret_env);
-  mi.user_claim = m.value("user_claim", mi.user_claim);
-  mi.user_id_format = m.value("user_id_format", mi.user_id_format);
-  mi.ttl = Millis(m.value("ttl_ms", mi.ttl.count()));
-  mi.issuer = m.value("issuer", mi.issuer);
-  mi.audience = m.value("audience", mi.audience);
-  return c;
-}
 
 std::string fixed(double v, int digits) {
   return fmt::format("{:.{}f}", v, digits);
@@ -243,55 +179,11 @@ int cmd_load_worker() {
     std::fflush(stdout);
   };
 
-  // Identities (todo mix, authenticated requests): minted here from the Secret in the env.
-  const json& so = plan.scenario_options;
-  const bool todo_mix = plan.scenario == "todo-mix";
-  const bool authenticated = so.value("authenticated", false);
-  std::unique_ptr<RunContext> run;
-  std::unique_ptr<CheckContext> ctx;
-  std::unique_ptr<load::TodoMix> mix;
-  std::vector<Identity> ids;
-  std::string base = plan.request.url;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  if (todo_mix || authenticated) {
-    try {
-      run = std::make_unique<RunContext>(worker_config(so, base));
-      ctx = std::make_unique<CheckContext>(*run, nullptr);
-      const std::string prefix = "load-w" + std::to_string(index) + "-";
-      if (todo_mix) {
-        for (int i = 0; i < so.value("identities", 5); ++i)
-          ids.push_back(run->identity(prefix + std::to_string(i + 1)));
-        auto m = todo_mix_options(run->config().profile, base, ids);
-        const json w = so.value("weights", json::object());
-        m.list = w.value("list", m.list);
-        m.create = w.value("create", m.create);
-        m.toggle = w.value("toggle", m.toggle);
-        m.remove = w.value("delete", m.remove);
-        mix = std::make_unique<load::TodoMix>(std::move(m));
-        hooks.scenario = mix.get();
-        hooks.after_run = [&]() -> json {
-          json out = json::object();
-          for (const auto& [op, n] : mix->counts()) out["sent"][op] = n;
-          std::size_t left = 0;
-          for (auto n : clean_up_todo_mix(*ctx, base, ids, *mix)) left += n;
-          const auto failed = ctx->run_cleanups();
-          out["deleted"] = left - std::min(left, failed.size());
-          out["left_behind"] = failed;
-          return out;
-        };
-      } else {
-        const Identity& id = run->identity(prefix + "1");
-        plan.request.headers.emplace_back("Authorization", "Bearer " + id.token);
-        for (auto at = plan.request.url.find("{user_id}"); at != std::string::npos;
-             at = plan.request.url.find("{user_id}"))
-          plan.request.url.replace(at, 9, url_encode_segment(id.user_id));
-      }
-    } catch (const std::exception& e) {
-      hooks.out(redact("kgate load worker " + std::to_string(index) +
-                       ": cannot prepare its identities: " + e.what()) +
-                "\n");
-      return dist::kWorkerSetupFailed;
-    }
+  // The coordinator sends only the plain request (identities are not minted in the pods yet).
+  if (plan.scenario != "request") {
+    hooks.out("kgate load worker " + std::to_string(index) + ": scenario " + plan.scenario +
+              " does not run on workers\n");
+    return dist::kWorkerSetupFailed;
   }
   try {
     return dist::run_worker(plan, index, hooks);

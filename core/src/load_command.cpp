@@ -81,9 +81,6 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("--image", a.image, "with --workers: the kgate image the workers run");
   c->add_option("--start-timeout", a.start_timeout,
                 "with --workers: how long the worker pods may take to be Ready");
-  c->add_option("--secret", a.secret,
-                "with --workers and todo-mix: SECRET/KEY holding the app's signing secret, "
-                "given to the workers as $BETTER_AUTH_SECRET");
   c->add_flag("--allow-partial", a.allow_partial,
               "with --workers: a run that lost a worker still passes if its thresholds do");
   c->add_flag("--worker-samples", a.worker_samples,
@@ -230,7 +227,7 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
     plan.engine.ca_file.clear();
   }
   ClusterClient cluster = cluster_client(k);
-  const dist::DistOptions o = dist_options(d, cluster.namespace_, cfg.auth.mint.secret_env);
+  const dist::DistOptions o = dist_options(d, cluster.namespace_);
 
   std::cerr << "kgate load: " << request.method << " " << redact_url(request.url) << ", "
             << load::make_executor(spec)->describe() << ", from " << a.workers

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <kgate/kube/client.hpp>
@@ -300,6 +301,74 @@ TEST_F(DistributedLoadClusterTest, CtrlCStopsTheWorkersAndDeletesTheJob) {
   EXPECT_TRUE(r["interrupted"].get<bool>());
   EXPECT_GT(r["requests"].get<std::uint64_t>(), 0u);  // what was sent before the stop is kept
   for (const auto& row : r["distributed"]["rows"]) EXPECT_EQ(row["state"], "stopped") << row;
+  expect_nothing_left();
+}
+
+TEST_F(DistributedLoadClusterTest, WorkersThatNeverStartAreNamedWithTheirReason) {
+  const std::string out = temp_path("nostart.json");
+  kgate::ProcessSpec spec = coordinator(out, {"--rate", "30", "--duration", "2s"});
+  // An image the node has no binary for: the pods stay ErrImagePull.
+  for (std::size_t i = 0; i + 1 < spec.args.size(); ++i)
+    if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
+  spec.args.insert(spec.args.end(), {"--start-timeout", "6s"});
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(120s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = slurp(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 3) << log;  // nothing could run: as unreachable
+  EXPECT_NE(log.find("no worker became Ready within 6 s"), std::string::npos) << log;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NE(log.find("worker " + std::to_string(i) + ": pod kgate-load-"), std::string::npos)
+        << log;
+  EXPECT_NE(log.find("ErrImagePull"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// `kgate run --suites load` with suites.load.workers: the same coordinator under the check model,
+// one verdict with the workers' table in the results, thresholds on the merged figures.
+TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsOnWorkersWithOneVerdict) {
+  const std::string dir = temp_path("run");
+  std::filesystem::create_directories(dir);
+  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
+                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
+                                     << "\n  namespace: " << kNs << R"(
+  deployments: {backend: target}
+suites:
+  load:
+    path: /health
+    executor: constant-arrival-rate
+    rate: 90
+    duration: 3s
+    workers: 3
+    thresholds: ["p99 < 10s", "requests == 270"]
+    distributed:
+      image: ghcr.io/kgate/kgate:dev
+)";
+  auto r = cluster_->command(
+      kgate_binary(),
+      {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir}, 180s);
+  std::cout << r.output << std::endl;
+  EXPECT_EQ(r.status, 0) << r.output;
+  const json results = json::parse(slurp(dir + "/results.json"));
+  std::map<std::string, std::string> status;
+  const json* run = nullptr;
+  for (const auto& c : results["checks"]) {
+    status[c["id"]] = c["status"];
+    if (c["id"] == "load.Run.Scenario") run = &c;
+  }
+  EXPECT_EQ(status["load.Run.Scenario"], "passed");
+  EXPECT_EQ(status["load.Thresholds.p99 < 10s"], "passed");
+  EXPECT_EQ(status["load.Thresholds.requests == 270"], "passed");
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ((*run)["tables"].size(), 1u);
+  ASSERT_EQ((*run)["tables"][0]["rows"].size(), 3u);
+  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  const std::string html = slurp(dir + "/report.html");
+  EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
+  const std::string junit = slurp(dir + "/junit.xml");
+  EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
   expect_nothing_left();
 }
 

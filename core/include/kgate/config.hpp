@@ -153,10 +153,9 @@ struct DistributedLoadConfig {
   std::map<std::string, std::string> requests{{"cpu", "250m"}, {"memory", "64Mi"}};
   std::map<std::string, std::string> limits{{"memory", "512Mi"}};  // no CPU limit: throttling
                                                                    // would distort latencies
-  std::string secret_name, secret_key;  // the signing secret for the workers' identities
-  Millis start_timeout{120000};         // every worker Ready within this
-  Millis start_lead{1000};              // the start instant, after the signal
-  bool allow_partial = false;           // a run that lost a worker may still pass its gate
+  Millis start_timeout{120000};                                    // every worker Ready within this
+  Millis start_lead{1000};     // the start instant, after the signal
+  bool allow_partial = false;  // a run that lost a worker may still pass its gate
 };
 
 // The load suite: one request driven by an executor, gated by thresholds.

@@ -26,14 +26,8 @@ struct ClusterClient {
 };
 ClusterClient cluster_client(const KubernetesConfig& k);
 
-// The coordinator's options from suites.load.distributed (`secret_env`: the variable the
-// workers read the signing secret from, auth.mint.secret_env).
-dist::DistOptions dist_options(const DistributedLoadConfig& d, const std::string& namespace_,
-                               const std::string& secret_env);
-
-// What a worker needs to build the todo mix (or an authenticated request) the way this run
-// would: the profile's paths and formats, the mint settings, the weights and identities.
-nlohmann::json identity_options(const Config& c, bool todo_mix, bool authenticated);
+// The coordinator's options from suites.load.distributed.
+dist::DistOptions dist_options(const DistributedLoadConfig& d, const std::string& namespace_);
 
 // A worker's table: index, pod, state, requests (of expected), rps, errors, dropped, start lag,
 // clock offset; and the reason of each worker that fell short.

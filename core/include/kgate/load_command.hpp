@@ -31,7 +31,7 @@ struct LoadArgs {
   // Distributed (docs/distributed-load.md): N kgate worker pods in the cluster, each a share of
   // the schedule. The cluster from --config's kubernetes: section, overridden by the flags.
   int workers = 0;
-  std::string config_path, kubeconfig, context, namespace_, image, start_timeout, secret;
+  std::string config_path, kubeconfig, context, namespace_, image, start_timeout;
   bool allow_partial = false;
   bool worker_samples = false;  // tests: workers log every latency sample too
 };
