@@ -324,6 +324,10 @@ void CheckContext::measure(const std::string& name, double value, const std::str
   std::lock_guard lock(mutex_);
   result_.scalars.push_back({name, value, unit});
 }
+void CheckContext::table(Table t) {
+  std::lock_guard lock(mutex_);
+  result_.tables.push_back(std::move(t));
+}
 void CheckContext::chart(Chart c) {
   std::lock_guard lock(mutex_);
   result_.charts.push_back(std::move(c));

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "kgate/distributed/job.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -471,6 +472,38 @@ void read_load(Reader& s, LoadConfig& l) {
   }
 }
 
+// suites.load.workers and suites.load.distributed: distributed load (docs/distributed-load.md).
+void read_distributed_load(Reader& s, LoadConfig& l) {
+  s.integer("workers", l.workers, 0, 1000);
+  Reader d = s.child("distributed");
+  auto& c = l.distributed;
+  d.str("image", c.image);
+  if (c.image.empty()) d.fail(d.node()["image"], "key 'suites.load.distributed.image': empty");
+  d.one_of("image_pull_policy", c.image_pull_policy, {"", "Always", "IfNotPresent", "Never"});
+  {
+    Reader res = d.child("resources");
+    for (auto [key, target] :
+         {std::pair{"requests", &c.requests}, std::pair{"limits", &c.limits}}) {
+      Reader q = res.child(key);
+      for (const char* kind : {"cpu", "memory"}) {
+        auto n = q.node() && q.node().IsMap() ? q.node()[kind] : YAML::Node();
+        std::string v = (*target)[kind];
+        q.str(kind, v);
+        if (n && !v.empty() && !dist::is_quantity(v))
+          q.fail(n, "key 'suites.load.distributed.resources." + std::string(key) + "." + kind +
+                        "': '" + v + "' is not a Kubernetes quantity (e.g. 500m, 1, 256Mi)");
+        (*target)[kind] = v;
+      }
+      q.finish();
+    }
+    res.finish();
+  }
+  d.duration("start_timeout", c.start_timeout);
+  d.duration("start_lead", c.start_lead);
+  d.boolean("allow_partial", c.allow_partial);
+  d.finish();
+}
+
 // Every suite section takes check_timeout: its checks' timeout (else run.check_timeout).
 void read_check_timeout(Reader& s, const std::string& suite, Config& c) {
   Millis t{0};
@@ -504,6 +537,7 @@ void read_suites(Reader r, Config& c) {
     Reader s = r.child("load");
     read_check_timeout(s, "load", c);
     read_load(s, c.load);
+    read_distributed_load(s, c.load);
     s.finish();
   }
   r.finish();
@@ -582,6 +616,17 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
               "deployments.backend");
   } else {
     r.get("kubernetes");
+  }
+  if (c.load.workers > 0) {
+    // Distributed load needs a cluster. The workers send the plain request: identities (the todo
+    // mix, authenticated requests) would have to be minted in the pods, which is not built yet.
+    const YAML::Node at = root["suites"]["load"]["workers"];
+    if (!c.kubernetes.configured)
+      r.fail(at, "key 'suites.load.workers': workers run in a cluster: add a kubernetes: section");
+    if (c.load.scenario == "todo-mix" || c.load.authenticated)
+      r.fail(at,
+             "key 'suites.load.workers': workers send the plain request only; the todo mix "
+             "and authenticated requests do not run distributed yet");
   }
   {
     Reader rep = r.child("reports");

@@ -5,12 +5,16 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "kgate/check.hpp"
 #include "kgate/check_context.hpp"
+#include "kgate/distributed_load.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
+#include "kgate/http.hpp"
 #include "kgate/identity.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
@@ -64,12 +68,32 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("--identities", a.identities, "todo-mix: identities to spread the load over")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  c->add_option("-w,--workers", a.workers,
+                "run the load from N kgate worker pods (an Indexed Job) in the cluster, each a "
+                "share of this schedule, merged into one exact result")
+      ->check(CLI::Range(0, 1000));
+  c->add_option("-c,--config", a.config_path,
+                "with --workers: kgate.yaml whose kubernetes: section and "
+                "suites.load.distributed say where and how the workers run");
+  c->add_option("--kubeconfig", a.kubeconfig, "with --workers: kubeconfig file");
+  c->add_option("--context", a.context, "with --workers: kubeconfig context");
+  c->add_option("-n,--namespace", a.namespace_, "with --workers: namespace of the workers");
+  c->add_option("--image", a.image, "with --workers: the kgate image the workers run");
+  c->add_option("--start-timeout", a.start_timeout,
+                "with --workers: how long the worker pods may take to be Ready");
+  c->add_flag("--allow-partial", a.allow_partial,
+              "with --workers: a run that lost a worker still passes if its thresholds do");
+  c->add_flag("--worker-samples", a.worker_samples,
+              "with --workers: workers also log every latency sample (tests)")
+      ->group("");
   c->footer(
       "Examples:\n"
       "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
       "  kgate load http://localhost:7860/health --vus 64 --duration 10s --threshold 'p99 < 50ms'\n"
       "  kgate load https://todo.example/api/health --stages 30s:100,1m:1000,30s:0 --out r.json\n"
-      "  kgate load http://localhost:7860 --scenario todo-mix --rate 200 --duration 1m");
+      "  kgate load http://localhost:7860 --scenario todo-mix --rate 200 --duration 1m\n"
+      "  kgate load http://todo-backend:7860/health --rate 20000 --duration 1m --workers 4 \\\n"
+      "      --config kgate.yaml      # 4 worker pods in the cluster, one merged result");
   return c;
 }
 
@@ -114,6 +138,32 @@ class ProgressPrinter {
   double next_log_ = 0;
 };
 
+// What every load run prints: counts, latencies, errors, connections.
+void print_summary(const load::LoadResult& result) {
+  const auto& s = result.summary;
+  double rps = s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0;
+  std::cout << fmt::format("{} requests in {:.1f}s: {} rps, {} failed, {} dropped{}\n", s.requests,
+                           s.duration_s, count(rps), s.failed, s.dropped,
+                           result.interrupted ? " (interrupted)" : "");
+  if (s.latency.count() > 0) {
+    std::cout << fmt::format(
+        "latency (from intended start)  p50 {}  p95 {}  p99 {}  max {}\n",
+        format_micros(s.latency.percentile(50)), format_micros(s.latency.percentile(95)),
+        format_micros(s.latency.percentile(99)), format_micros(s.latency.max()));
+    std::cout << fmt::format(
+        "service time (from send)       p50 {}  p95 {}  p99 {}  max {}\n",
+        format_micros(s.service.percentile(50)), format_micros(s.service.percentile(95)),
+        format_micros(s.service.percentile(99)), format_micros(s.service.max()));
+  }
+  if (!s.errors.empty()) {
+    std::cout << "errors:";
+    for (const auto& [cls, n] : s.errors) std::cout << " " << cls << "=" << n;
+    std::cout << "\n";
+  }
+  std::cout << "connections: " << result.connections_opened << " opened, peak "
+            << result.peak_connections << ", threads " << result.threads << "\n";
+}
+
 // The todo mix against a backend: fresh identities minted from the secret (as `kgate run` does
 // by default), and everything the mix created deleted afterwards.
 load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
@@ -139,6 +189,139 @@ load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
   return result;
 }
 
+// `kgate load --workers N`: the same schedule from N worker pods of an Indexed Job, merged into
+// one exact result (docs/distributed-load.md).
+int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
+                         const load::RequestSpec& request, const load::EngineOptions& options,
+                         const std::vector<load::Threshold>& thresholds) {
+  Config cfg;
+  if (!a.config_path.empty()) cfg = load_config(a.config_path);
+  KubernetesConfig k = cfg.kubernetes;
+  if (!a.kubeconfig.empty()) k.kubeconfig = a.kubeconfig;
+  if (!a.context.empty()) k.context = a.context;
+  if (!a.namespace_.empty()) k.namespace_ = a.namespace_;
+  DistributedLoadConfig d = cfg.load.distributed;
+  if (!a.image.empty()) d.image = a.image;
+  if (!a.start_timeout.empty())
+    d.start_timeout = std::chrono::duration_cast<Millis>(dur(a.start_timeout, "--start-timeout"));
+  if (a.allow_partial) d.allow_partial = true;
+  if (a.scenario != "request")
+    throw ConfigError("--workers: only --scenario request is supported with workers so far");
+
+  dist::WorkerPlan plan;
+  plan.run_id = dist::new_run_id();
+  plan.workers = a.workers;
+  plan.executor = spec;
+  plan.request = request;
+  plan.engine = options;
+  plan.samples = a.worker_samples;
+  try {
+    dist::check_no_credentials(request);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--workers: ") + e.what());
+  }
+  if (!options.ca_file.empty()) {  // the workers get the certificates, not a path of this host
+    std::ifstream in(options.ca_file);
+    if (!in) throw ConfigError("--ca-file " + options.ca_file + ": cannot read it");
+    plan.ca_pem.assign(std::istreambuf_iterator<char>(in), {});
+    plan.engine.ca_file.clear();
+  }
+  ClusterClient cluster = cluster_client(k);
+  const dist::DistOptions o = dist_options(d, cluster.namespace_);
+
+  std::cerr << "kgate load: " << request.method << " " << redact_url(request.url) << ", "
+            << load::make_executor(spec)->describe() << ", from " << a.workers
+            << " worker pod(s) (Job " << dist::job_name(plan.run_id) << " in namespace "
+            << o.namespace_ << ")" << std::endl;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  double next_log = 0;
+  std::string last_phase;
+  auto live = [&](const dist::LiveStatus& st) {
+    std::string line;
+    if (st.phase == "starting")
+      line = fmt::format("starting: {}/{} worker pods ready{}", st.ready, st.workers,
+                         st.note.empty() ? "" : "  (" + st.note + ")");
+    else if (st.phase == "running" || st.phase == "collecting")
+      line = fmt::format(
+          "{:6.1f}s/{:.0f}s  {} running, {} finished  {:>7} rps  requests {}  "
+          "errors {}  dropped {}{}",
+          st.elapsed_s, st.total_s, st.running, st.finished, count(st.rps), st.requests, st.failed,
+          st.dropped, st.phase == "collecting" ? "  (stopping)" : "");
+    else
+      line = st.phase + (st.note.empty() ? "" : ": " + st.note);
+    line = redact(line);
+    if (tty) {
+      std::cerr << "\r" << line << "\033[K" << std::flush;
+    } else if (st.phase != last_phase || st.elapsed_s >= next_log) {
+      std::cerr << "load: " << line << std::endl;
+      next_log = st.elapsed_s + 5;
+    }
+    last_phase = st.phase;
+  };
+  auto end_live = [&] {
+    if (tty) std::cerr << "\r\033[K" << std::flush;
+  };
+  // Ctrl-C is the coordinator's to handle: it stops the workers, collects what they sent and
+  // deletes the Job, all through the API. Those calls must not be cut short by the interrupt as
+  // the target's requests are; each is bounded by kubernetes.request_timeout instead.
+  http::set_interrupt_check(nullptr);
+  dist::DistResult r;
+  try {
+    r = dist::run_distributed(
+        *cluster.client, o, plan, [] { return interrupted(); }, live);
+  } catch (const std::exception& e) {  // DistError, or the API refused the Job
+    end_live();
+    std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    return kExitUnreachable;
+  }
+  end_live();
+
+  const load::LoadResult& result = r.merged;
+  std::vector<load::ThresholdResult> verdicts;
+  for (const auto& t : thresholds) verdicts.push_back(load::evaluate(t, result.summary));
+  print_summary(result);
+  std::cout << redact(workers_text(r));
+  if (r.scheduled > 0)
+    std::cout << fmt::format(
+        "schedule: {} requests in the whole schedule, {} sent by the "
+        "workers\n",
+        r.scheduled, result.summary.requests);
+  std::cout << fmt::format("start: max start lag {:.2f} ms behind the barrier instant",
+                           r.max_start_lag_ms);
+  if (r.clock_spread_ms) std::cout << fmt::format(", clock spread {:.1f} ms", *r.clock_spread_ms);
+  std::cout << "\ncleanup: " << redact(r.cleanup) << "\n";
+  bool failed = false;
+  for (const auto& v : verdicts) {
+    std::cout << (v.passed ? "  ok    " : "  FAIL  ") << v.message << "\n";
+    failed = failed || !v.passed;
+  }
+  if (r.partial) {
+    std::cout << (o.allow_partial ? "  warn  " : "  FAIL  ")
+              << "partial run: the merged figures miss the share of:\n";
+    for (const auto& p : r.problems) std::cout << "          " << redact(p) << "\n";
+    if (!o.allow_partial) failed = true;
+  }
+  if (!a.out.empty()) {
+    try {
+      auto j = load::to_json(result, verdicts);
+      j["distributed"] = distributed_json(r);
+      reports::write_file_atomically(a.out, j.dump(2) + "\n");
+      std::cout << "results: " << a.out << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+      return kExitReportsFailed;
+    }
+  }
+  std::cout << std::flush;
+  if (r.interrupted) return kExitInterrupted;
+  if (r.started > 0 && result.summary.completed == 0 && result.summary.failed > 0 &&
+      result.summary.errors.count("connect")) {
+    std::cerr << "kgate load: no worker got an answer from " << redact_url(request.url)
+              << std::endl;
+    return kExitUnreachable;
+  }
+  return failed ? kExitGateFailed : kExitPass;
+}
 }  // namespace
 
 int cmd_load(const LoadArgs& a) {
@@ -193,6 +376,7 @@ int cmd_load(const LoadArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }
+  if (a.workers > 0) return cmd_load_distributed(a, spec, request, options, thresholds);
   auto executor = load::make_executor(spec);
 
   std::atomic<bool> stop{false};
@@ -224,28 +408,8 @@ int cmd_load(const LoadArgs& a) {
   std::vector<load::ThresholdResult> verdicts;
   for (const auto& t : thresholds) verdicts.push_back(load::evaluate(t, result.summary));
 
+  print_summary(result);
   const auto& s = result.summary;
-  double rps = s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0;
-  std::cout << fmt::format("{} requests in {:.1f}s: {} rps, {} failed, {} dropped{}\n", s.requests,
-                           s.duration_s, count(rps), s.failed, s.dropped,
-                           result.interrupted ? " (interrupted)" : "");
-  if (s.latency.count() > 0) {
-    std::cout << fmt::format(
-        "latency (from intended start)  p50 {}  p95 {}  p99 {}  max {}\n",
-        format_micros(s.latency.percentile(50)), format_micros(s.latency.percentile(95)),
-        format_micros(s.latency.percentile(99)), format_micros(s.latency.max()));
-    std::cout << fmt::format(
-        "service time (from send)       p50 {}  p95 {}  p99 {}  max {}\n",
-        format_micros(s.service.percentile(50)), format_micros(s.service.percentile(95)),
-        format_micros(s.service.percentile(99)), format_micros(s.service.max()));
-  }
-  if (!s.errors.empty()) {
-    std::cout << "errors:";
-    for (const auto& [cls, n] : s.errors) std::cout << " " << cls << "=" << n;
-    std::cout << "\n";
-  }
-  std::cout << "connections: " << result.connections_opened << " opened, peak "
-            << result.peak_connections << ", threads " << result.threads << "\n";
   bool failed = false;
   for (const auto& v : verdicts) {
     std::cout << (v.passed ? "  ok    " : "  FAIL  ") << v.message << "\n";

@@ -21,6 +21,7 @@
 #include "kgate/check.hpp"
 #include "kgate/cluster_command.hpp"
 #include "kgate/config.hpp"
+#include "kgate/distributed_load.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/embedded.hpp"
 #include "kgate/gate.hpp"
@@ -489,6 +490,7 @@ int main(int argc, char** argv) {
   auto* cluster_info = add_cluster_info_command(app, ca);
   AuditArgs aa;
   auto* audit = add_audit_command(app, aa);
+  auto* load_worker = add_load_worker_command(app);
 
   try {
     app.parse(argc, argv);
@@ -506,6 +508,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(ra);
     if (*load) return cmd_load(la);
+    if (*load_worker) return cmd_load_worker();
     if (*cluster_info) return cmd_cluster_info(ca);
     if (*audit) return cmd_audit(aa);
     if (*list) return cmd_list(la_list);

@@ -360,9 +360,23 @@ void Client::evict(std::string_view ns, std::string_view pod) {
 }
 
 std::string Client::logs(std::string_view ns, std::string_view pod, std::string_view container) {
+  LogOptions o;
+  o.container = std::string(container);
+  return logs(ns, pod, o);
+}
+
+std::string Client::logs(std::string_view ns, std::string_view pod, const LogOptions& options) {
   Operation op{"get", "pods", std::string(pod), std::string(ns), "log"};
-  std::string path = resources::pods.path(ns, pod, "log");
-  if (!container.empty()) path += "?container=" + query_escape(container);
+  std::string query;
+  auto add = [&query](const std::string& key, const std::string& value) {
+    query += (query.empty() ? "?" : "&") + key + "=" + query_escape(value);
+  };
+  if (!options.container.empty()) add("container", options.container);
+  if (options.tail_lines) add("tailLines", std::to_string(*options.tail_lines));
+  if (options.limit_bytes) add("limitBytes", std::to_string(*options.limit_bytes));
+  if (options.since_seconds) add("sinceSeconds", std::to_string(*options.since_seconds));
+  if (options.previous) add("previous", "true");
+  const std::string path = resources::pods.path(ns, pod, "log") + query;
   auto a = impl_->call("GET", path);
   if (a.status < 200 || a.status >= 300) Impl::throw_error(op, a);
   return a.body;

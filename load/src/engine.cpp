@@ -133,7 +133,8 @@ struct Tally {
 // memory does not grow with the run's length.
 class Aggregator {
  public:
-  explicit Aggregator(Nanos interval) : interval_(interval) {}
+  Aggregator(Nanos interval, bool keep_histograms)
+      : interval_(interval), keep_histograms_(keep_histograms) {}
 
   void add(std::size_t slot, const Tally& t) {
     std::lock_guard lock(mu_);
@@ -163,6 +164,10 @@ class Aggregator {
         s.max_us = t.latency.max();
       }
       if (t.service.count() > 0) s.service_p99_us = t.service.percentile(99);
+      if (keep_histograms_) {
+        s.latency_histogram = t.latency.serialize();
+        s.service_histogram = t.service.serialize();
+      }
       s.rps = static_cast<double>(t.completed) / std::chrono::duration<double>(interval_).count();
       series_.push_back(s);
       if (it != slots_.end()) slots_.erase(it);  // memory stays flat however long the run
@@ -188,6 +193,7 @@ class Aggregator {
  private:
   std::mutex mu_;
   Nanos interval_;
+  bool keep_histograms_;
   std::map<std::size_t, std::unique_ptr<Tally>> slots_;
   std::vector<IntervalStats> series_;
   Tally total_;
@@ -208,6 +214,8 @@ struct Shared {
   Aggregator aggregator;
   std::atomic<std::uint64_t> opened{0};
   std::atomic<int> open_now{0}, peak{0};
+  std::atomic<int> running{0};             // threads that have started
+  std::atomic<Clock::rep> all_running{0};  // when the last one did (steady ticks)
 };
 
 class Worker;
@@ -299,6 +307,8 @@ class Worker {
   }
 
   void run() {
+    if (s_.running.fetch_add(1) + 1 == s_.threads)
+      s_.all_running.store(Clock::now().time_since_epoch().count());
     if (s_.executor.open_model()) {
       next_ = static_cast<std::uint64_t>(index_);
       schedule_arrival();
@@ -654,6 +664,9 @@ void Conn::done(error_code ec) {
   }
   t.latency.record(micros(now - intended_));
   t.service.record(micros(now - sent_));
+  if (const auto& sample = w_.shared().options.on_sample) [[unlikely]]
+    sample(w_.index(),
+           Sample{micros(now - intended_), static_cast<std::int64_t>(micros(now - sent_))});
   if (auto* sc = w_.shared().scenario) sc->answered(w_.index(), tag_, status, body_);
   issued_ = false;
   const bool keep = parser_->keep_alive();
@@ -679,7 +692,10 @@ void Conn::fail(ErrorClass cls) {
     ++t.failed;
     ++t.errors[cls];
     // It still took this long from the user's point of view: keep the corrected latency honest.
-    t.latency.record(micros(Clock::now() - intended_));
+    const std::uint64_t took = micros(Clock::now() - intended_);
+    t.latency.record(took);
+    if (const auto& sample = w_.shared().options.on_sample) [[unlikely]]
+      sample(w_.index(), Sample{took, -1});
   }
   busy_ = false;
   if (open_) w_.connection_closed();
@@ -704,8 +720,17 @@ LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& 
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!executor.open_model()) threads = std::max(1, std::min(threads, executor.max_vus()));
 
-  Shared shared{executor, options, stop, url,     serialize(request, url),     scenario,
-                {},       nullptr, {},   threads, Aggregator(options.interval)};
+  Shared shared{executor,
+                options,
+                stop,
+                url,
+                serialize(request, url),
+                scenario,
+                {},
+                nullptr,
+                {},
+                threads,
+                Aggregator(options.interval, options.interval_histograms)};
   if (scenario) scenario->start(threads);
   {
     // Bounded like every other wait of the run: a dead DNS server costs the connect timeout,
@@ -745,7 +770,8 @@ LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& 
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(shared, i));
-  shared.t0 = Clock::now() + std::chrono::milliseconds(5);  // every thread starts on the same tick
+  // Every thread starts on the same tick: a little ahead, or the caller's start instant.
+  shared.t0 = options.start_at.value_or(Clock::now() + std::chrono::milliseconds(5));
   std::vector<std::thread> pool;
   for (auto& w : workers) pool.emplace_back([&w] { w->run(); });
 
@@ -789,6 +815,9 @@ LoadResult run(const Executor& executor, Scenario* scenario, const RequestSpec& 
   result.threads = threads;
   result.connections_opened = shared.opened.load();
   result.peak_connections = shared.peak.load();
+  const Clock::time_point all_running{Clock::duration(shared.all_running.load())};
+  result.start_lag_s =
+      std::max(0.0, std::chrono::duration<double>(all_running - shared.t0).count());
   result.interrupted = stop.load() || std::any_of(workers.begin(), workers.end(),
                                                   [](const auto& w) { return w->interrupted_; });
   return result;

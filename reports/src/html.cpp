@@ -331,6 +331,23 @@ std::string block(std::string text, const char* cls) {
   return out;
 }
 
+// A check's own tables (a distributed run's workers), headings and cells as given.
+std::string tables_block(const std::vector<Table>& tables) {
+  std::string out;
+  for (const auto& t : tables) {
+    out += fmt::format("<h4>{}</h4><table class=\"props\"><thead><tr>", esc(t.title));
+    for (const auto& col : t.columns) out += fmt::format("<th>{}</th>", esc(col));
+    out += "</tr></thead><tbody>";
+    for (const auto& row : t.rows) {
+      out += "<tr>";
+      for (const auto& cell : row) out += fmt::format("<td>{}</td>", esc(cell));
+      out += "</tr>";
+    }
+    out += "</tbody></table>";
+  }
+  return out;
+}
+
 // Measured numbers (with units), facts and threshold verdicts, each in its own table.
 std::string measurements_tables(const std::vector<Property>& props,
                                 const std::vector<Scalar>& scalars,
@@ -636,6 +653,7 @@ std::string check_card(const CheckResult& c, std::size_t index, double epoch_ms)
   if (!c.detail.empty() && c.detail != c.message)
     out += block(c.detail, c.status == CheckStatus::Failed ? "detail" : "");
   out += measurements_tables(c.properties, c.scalars, c.thresholds);
+  out += tables_block(c.tables);
   out += charts_block(c.charts, c.events, epoch_ms);
   out += evidence_list(c, c.status == CheckStatus::Failed || c.status == CheckStatus::Warning ||
                               c.status == CheckStatus::Error);
@@ -677,11 +695,12 @@ std::string measurements_section(const RunResult& run) {
     cards += charts_block(s.charts, s.events, run.started_epoch_ms) + "</div>";
   }
   for (const auto& c : run.checks) {
-    if (c.charts.empty() && c.events.empty()) continue;
+    if (c.charts.empty() && c.events.empty() && c.tables.empty()) continue;
     // A <div>, not an <article>: every check has exactly one article (its card below).
     cards += fmt::format("<div class=\"check c-{}\"><div class=\"check-head\"><h3>{}</h3></div>",
                          to_string(c.status), esc(c.title.empty() ? c.name : c.title));
     cards += measurements_tables({}, c.scalars, c.thresholds);
+    cards += tables_block(c.tables);
     cards += charts_block(c.charts, c.events, run.started_epoch_ms) + "</div>";
   }
   std::string rows;

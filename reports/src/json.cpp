@@ -58,6 +58,13 @@ Json events_json(const std::vector<Event>& events) {
   return out;
 }
 
+Json tables_json(const std::vector<Table>& tables) {
+  Json out = Json::array();
+  for (const auto& t : tables)
+    out.push_back({{"title", t.title}, {"columns", t.columns}, {"rows", t.rows}});
+  return out;
+}
+
 Json check_json(const CheckResult& c) {
   Json evidence = Json::array();
   for (const auto& e : c.evidence) {
@@ -91,6 +98,7 @@ Json check_json(const CheckResult& c) {
               {"thresholds", std::move(thresholds)},
               {"charts", charts_json(c.charts)},
               {"events", events_json(c.events)},
+              {"tables", tables_json(c.tables)},
               {"evidence", std::move(evidence)}};
 }
 

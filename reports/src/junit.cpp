@@ -106,6 +106,30 @@ std::string measurements_text(const std::vector<Chart>& charts, const std::vecto
   return out;
 }
 
+// A table as aligned text columns.
+std::string tables_text(const std::vector<Table>& tables) {
+  std::string out;
+  for (const auto& t : tables) {
+    std::vector<std::size_t> width(t.columns.size(), 0);
+    auto widen = [&](const std::vector<std::string>& cells) {
+      for (std::size_t i = 0; i < cells.size() && i < width.size(); ++i)
+        width[i] = std::max(width[i], cells[i].size());
+    };
+    widen(t.columns);
+    for (const auto& r : t.rows) widen(r);
+    auto line = [&](const std::vector<std::string>& cells) {
+      std::string l = "   ";
+      for (std::size_t i = 0; i < cells.size() && i < width.size(); ++i)
+        l += " " + cells[i] + std::string(width[i] - cells[i].size(), ' ');
+      while (!l.empty() && l.back() == ' ') l.pop_back();
+      return l + "\n";
+    };
+    out += "table: " + t.title + "\n" + line(t.columns);
+    for (const auto& r : t.rows) out += line(r);
+  }
+  return out;
+}
+
 void testcase(std::string& out, const CheckResult& c, bool fail_on_skip) {
   const std::string classname = c.classname.empty() ? c.suite : c.classname;
   out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{}\">\n", attr(classname),
@@ -148,7 +172,8 @@ void testcase(std::string& out, const CheckResult& c, bool fail_on_skip) {
       break;
   }
   // JUnit has no warning state: a warning is a passing testcase whose output says what was found.
-  std::string output = measurements_text(c.charts, c.events) + evidence_text(c);
+  std::string output =
+      measurements_text(c.charts, c.events) + tables_text(c.tables) + evidence_text(c);
   if (c.status == CheckStatus::Warning)
     output = "WARNING (" + c.severity + " finding, below the gate's severity floor): " + c.message +
              "\n\n" + output;

@@ -226,6 +226,15 @@ RunResult cleaned(const RunResult& run) {
     k.scalars = clean_scalars(in.scalars);
     k.charts = clean_charts(in.charts);
     k.events = clean_events(in.events);
+    for (const auto& t : in.tables) {
+      Table x{c(t.title), clean_all(t.columns), {}};
+      for (const auto& row : t.rows) {
+        auto cells = clean_all(row);
+        cells.resize(x.columns.size());  // every row as wide as the headings
+        x.rows.push_back(std::move(cells));
+      }
+      k.tables.push_back(std::move(x));
+    }
     for (const auto& t : in.thresholds)
       k.thresholds.push_back({c(t.expression), c(t.measured), t.passed});
     k.evidence.reserve(in.evidence.size());

@@ -8,6 +8,9 @@
 #include <set>
 
 #include "kgate/check.hpp"
+#include "kgate/distributed/coordinator.hpp"
+#include "kgate/distributed_load.hpp"
+#include "kgate/http.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
 #include "kgate/load/todo_mix.hpp"
@@ -66,6 +69,63 @@ class LoadRun : public Check {
   }
   // Throughput, latency and errors over time (on the run's clock: the engine's second i starts
   // at `origin + start_s`), and both latency distributions.
+  // suites.load.workers: the schedule from an Indexed Job of kgate workers in the cluster of
+  // the kubernetes: section, merged exactly (docs/distributed-load.md). The workers' table goes
+  // into the check's result; a missing share marks the run partial.
+  load::LoadResult run_on_workers(const load::ExecutorSpec& spec, const load::RequestSpec& request,
+                                  const load::EngineOptions& o) {
+    const auto& l = config().load;
+    dist::WorkerPlan plan;
+    plan.run_id = dist::new_run_id();
+    plan.workers = l.workers;
+    plan.executor = spec;
+    plan.request = request;
+    plan.engine = o;
+    if (!o.ca_file.empty())
+      KGATE_SETUP_ERROR() << "target.ca_file is not sent to workers yet: run without workers";
+    try {
+      dist::check_no_credentials(request);
+    } catch (const std::invalid_argument& e) {
+      KGATE_SETUP_ERROR() << e.what();
+    }
+    ClusterClient cluster = cluster_client(config().kubernetes);
+    const auto options = dist_options(l.distributed, cluster.namespace_);
+    property("job", dist::job_name(plan.run_id) + " in namespace " + options.namespace_);
+    // The coordinator's API calls (stop the workers, read their logs, delete the Job) must
+    // outlive a stop: each is bounded by kubernetes.request_timeout instead.
+    http::set_interrupt_check(nullptr);
+    struct Restore {
+      ~Restore() { http::set_interrupt_check(&stop_requested_anywhere); }
+    } restore;
+    dist::DistResult r;
+    try {
+      r = dist::run_distributed(
+          *cluster.client, options, plan, [this] { return c().stop_requested(); },
+          [this](const dist::LiveStatus& st) {
+            c().progress(st.phase == "running" || st.phase == "collecting"
+                             ? fmt::format("{:.0f}s/{:.0f}s {} workers running {:.0f} rps "
+                                           "requests {} failed {}",
+                                           st.elapsed_s, st.total_s, st.running, st.rps,
+                                           st.requests, st.failed)
+                             : fmt::format("{}: {}/{} workers ready {}", st.phase, st.ready,
+                                           st.workers, st.note));
+          });
+    } catch (const std::exception& e) {
+      KGATE_SETUP_ERROR() << "distributed load: " << e.what();
+    }
+    c().table(workers_table(r));
+    measure("workers.started", r.started, "workers");
+    measure("workers.max_start_lag", r.max_start_lag_ms, "ms");
+    if (r.clock_spread_ms) measure("workers.clock_spread", *r.clock_spread_ms, "ms");
+    if (r.scheduled) measure("scheduled", static_cast<double>(r.scheduled), "requests");
+    property("cleanup", r.cleanup);
+    partial_ = r.partial;
+    problems_ = r.problems;
+    return r.merged;
+  }
+  bool partial_ = false;
+  std::vector<std::string> problems_;
+
   void add_charts(const load::LoadResult& r, double origin) {
     const double interval = r.series.size() > 1 ? r.series[1].start_s - r.series[0].start_s : 1;
     auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
@@ -175,6 +235,11 @@ KGATE_CHECK(LoadRun, Scenario,
     c().publish(result);  // the thresholds read it, whatever the cleanup does
     for (const auto& [op, n] : mix->counts()) property("sent." + op, std::to_string(n));
     clean_up(base, *mix);
+  } else if (l.workers > 0) {
+    spdlog::info("load: {} {}, {}, from {} worker pods", request.method, request.url,
+                 executor->describe(), l.workers);
+    started = c().now();
+    result = run_on_workers(spec, request, o);
   } else {
     spdlog::info("load: {} {}, {}", request.method, request.url, executor->describe());
     started = c().now();
@@ -203,6 +268,14 @@ KGATE_CHECK(LoadRun, Scenario,
   std::string errors;
   for (const auto& [cls, n] : s.errors)
     errors += (errors.empty() ? "" : ", ") + cls + " " + std::to_string(n);
+  if (partial_) {
+    std::string why;
+    for (const auto& p : problems_) why += "\n  " + p;
+    if (l.distributed.allow_partial)  // the thresholds decide, on what the workers sent
+      property("partial", "allowed by suites.load.distributed.allow_partial; missing:" + why);
+    else
+      KGATE_EXPECT(false) << "partial run: the merged figures miss the share of:" << why;
+  }
   KGATE_REQUIRE(succeeded > 0) << "not one of the " << s.requests << " requests to "
                                << (request.url.empty() ? base : request.url)
                                << " succeeded (errors: " << (errors.empty() ? "none" : errors)

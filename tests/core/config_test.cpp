@@ -198,5 +198,35 @@ TEST(Config, KubernetesTargetNeedsAWayToFindTheApp) {
         << e.what();
   }
 }
+TEST(Config, DistributedLoadNeedsAClusterAndTakesKubernetesQuantities) {
+  const std::string k8s = "kubernetes:\n  namespace: todo\n  release: todo\n";
+  Config c = parse_config(k8s +
+                              "suites:\n  load:\n    workers: 4\n    distributed:\n"
+                              "      image: registry.example/kgate:1.0\n"
+                              "      resources: {requests: {cpu: 500m, memory: 128Mi}}\n"
+                              "      start_timeout: 30s\n      allow_partial: true\n",
+                          "kgate.yaml");
+  EXPECT_EQ(c.load.workers, 4);
+  EXPECT_EQ(c.load.distributed.image, "registry.example/kgate:1.0");
+  EXPECT_EQ(c.load.distributed.requests.at("cpu"), "500m");
+  EXPECT_EQ(c.load.distributed.limits.at("memory"), "512Mi");  // the default stays
+  EXPECT_EQ(c.load.distributed.start_timeout, Millis(30000));
+  EXPECT_TRUE(c.load.distributed.allow_partial);
+  EXPECT_NE(error_of("suites:\n  load:\n    workers: 3\n")
+                .find("kgate.yaml:3:14: key 'suites.load.workers': workers run in a cluster"),
+            std::string::npos)
+      << error_of("suites:\n  load:\n    workers: 3\n");
+  const std::string bad_cpu = k8s +
+                              "suites:\n  load:\n    workers: 2\n    distributed:\n"
+                              "      resources: {requests: {cpu: lots}}\n";
+  EXPECT_NE(error_of(bad_cpu).find("'suites.load.distributed.resources.requests.cpu': 'lots' is "
+                                   "not a Kubernetes quantity"),
+            std::string::npos)
+      << error_of(bad_cpu);
+  const std::string mix = k8s + "suites:\n  load:\n    workers: 2\n    scenario: todo-mix\n";
+  EXPECT_NE(error_of(mix).find("the todo mix and authenticated requests do not run distributed"),
+            std::string::npos)
+      << error_of(mix);
+}
 }  // namespace
 }  // namespace kgate

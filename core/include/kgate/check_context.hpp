@@ -163,6 +163,7 @@ class CheckContext {
   void event(std::string kind, std::string object, std::string message = "");
   void event_at(double t, std::string kind, std::string object, std::string message = "");
   void threshold(ThresholdResult t);
+  void table(Table t);
   // A line of progress for the terminal's live line (and a log line every few seconds in CI).
   void progress(std::string text);
   std::string progress_text() const;

@@ -145,6 +145,19 @@ inline const std::vector<std::string>& severities() {
 }
 int severity_rank(const std::string& severity);
 
+// Distributed load (suites.load.workers > 0): how the kgate worker pods run in the cluster of
+// the `kubernetes:` section. docs/distributed-load.md.
+struct DistributedLoadConfig {
+  std::string image = "kgate/kgate:" KGATE_VERSION;  // an image whose entrypoint is kgate
+  std::string image_pull_policy;                     // "": the cluster's default
+  std::map<std::string, std::string> requests{{"cpu", "250m"}, {"memory", "64Mi"}};
+  std::map<std::string, std::string> limits{{"memory", "512Mi"}};  // no CPU limit: throttling
+                                                                   // would distort latencies
+  Millis start_timeout{120000};                                    // every worker Ready within this
+  Millis start_lead{1000};     // the start instant, after the signal
+  bool allow_partial = false;  // a run that lost a worker may still pass its gate
+};
+
 // The load suite: one request driven by an executor, gated by thresholds.
 struct LoadConfig {
   std::string base = "backend";  // backend | frontend | ingress
@@ -166,6 +179,10 @@ struct LoadConfig {
   Millis max_queue_wait{1000};
   Millis total_timeout{0};  // bound on one iteration, connect included; 0: off
   std::vector<std::string> thresholds{"p95 < 500ms", "error_rate < 1%", "dropped == 0"};
+  // Distributed: 0 runs the load here; N runs it from N worker pods (an Indexed Job), each a
+  // share of this same schedule, merged exactly into one result.
+  int workers = 0;
+  DistributedLoadConfig distributed;
 };
 
 // Where the app runs in Kubernetes, for the suites that look at or change the cluster

@@ -28,10 +28,18 @@ struct LoadArgs {
   std::string out;                   // results JSON
   std::string scenario = "request";  // request | todo-mix (url is then the backend's base URL)
   int identities = 5;
+  // Distributed (docs/distributed-load.md): N kgate worker pods in the cluster, each a share of
+  // the schedule. The cluster from --config's kubernetes: section, overridden by the flags.
+  int workers = 0;
+  std::string config_path, kubeconfig, context, namespace_, image, start_timeout;
+  bool allow_partial = false;
+  bool worker_samples = false;  // tests: workers log every latency sample too
 };
 
 CLI::App* add_load_command(CLI::App& app, LoadArgs& args);
-// Exit: 0 done (thresholds passed), 1 a threshold failed, 2 usage, 3 unreachable, 130 Ctrl-C.
+// Exit: 0 done (thresholds passed), 1 a threshold failed (or, with workers, a worker's share
+// is missing), 2 usage, 3 unreachable (with workers: the cluster refused, or no worker started),
+// 130 Ctrl-C.
 int cmd_load(const LoadArgs& args);
 
 }  // namespace kgate

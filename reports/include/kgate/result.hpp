@@ -58,6 +58,14 @@ struct Chart {
   bool timeline = false;
 };
 
+// Rows of text under column headings, drawn as they are: what neither a scalar nor a chart
+// says well, such as a distributed load run's workers (pod, state, rate, errors, skew).
+struct Table {
+  std::string title;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;  // each as many cells as columns
+};
+
 // A threshold evaluated on a measurement: "p95 < 300ms" measured "231.5 ms".
 struct ThresholdResult {
   std::string expression;
@@ -91,6 +99,7 @@ struct CheckResult {
   std::vector<Event> events;
   std::vector<ThresholdResult> thresholds;
   std::vector<Evidence> evidence;
+  std::vector<Table> tables;
 };
 
 // What a suite's fixtures (live traffic, a port-forward, watches) measured over the suite.

@@ -94,6 +94,15 @@ struct DeleteOptions {
   std::string precondition_resource_version;
 };
 
+// Which part of a container's log to read (the log subresource's parameters).
+struct LogOptions {
+  std::string container;
+  std::optional<std::int64_t> tail_lines;     // only the last lines
+  std::optional<std::int64_t> limit_bytes;    // at most this much
+  std::optional<std::int64_t> since_seconds;  // only what was written in the last seconds
+  bool previous = false;                      // the instance before the last restart
+};
+
 enum class PatchType { Merge, StrategicMerge, Json };
 
 struct WatchEvent {
@@ -138,6 +147,7 @@ class Client {
   void evict(std::string_view ns, std::string_view pod);
   // A container's log (the log subresource).
   std::string logs(std::string_view ns, std::string_view pod, std::string_view container = {});
+  std::string logs(std::string_view ns, std::string_view pod, const LogOptions& options);
   // Any path: discovery (/apis), metrics (/apis/metrics.k8s.io/...). Throws ApiError on non-2xx.
   json raw_get(const std::string& path);
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,13 @@
 #include "kgate/load/threshold.hpp"
 
 namespace kgate::load {
+
+// One measured request, for callers that need the samples themselves (EngineOptions::on_sample).
+struct Sample {
+  std::uint64_t latency_us = 0;  // from the intended start (what the latency histogram records)
+  std::int64_t service_us = -1;  // from the actual send; -1 when the request got no answer
+};
+using SampleFn = std::function<void(int thread, const Sample&)>;
 
 // One HTTP request as the user writes it (wrk's -H/--body, k6's http.request).
 struct RequestSpec {
@@ -42,6 +50,16 @@ struct EngineOptions {
   bool insecure = false;                     // skip TLS certificate verification
   std::string ca_file;                       // extra trust anchors (PEM)
   Nanos interval = std::chrono::seconds(1);  // time series resolution
+  // When the schedule's time 0 is (a distributed worker's start barrier); unset: as soon as the
+  // engine is set up. Iterations due before the engine is running are sent at once, their
+  // latency still measured from their intended times.
+  std::optional<std::chrono::steady_clock::time_point> start_at;
+  // Keep each interval's latency histograms (serialized) in the series, so that the series of
+  // several runs merge exactly (distributed workers). Off: only the interval's percentiles.
+  bool interval_histograms = false;
+  // Called on the engine's threads with every latency the histograms record (tests and
+  // diagnostics; unset in normal runs, where it costs one branch per request).
+  SampleFn on_sample;
 };
 
 // One interval of the time series.
@@ -53,6 +71,8 @@ struct IntervalStats {
   std::uint64_t p50_us = 0, p95_us = 0, p99_us = 0, max_us = 0;  // corrected latency
   std::uint64_t service_p99_us = 0;
   double rps = 0;  // completed per second in this interval
+  // Histogram::serialize() of the interval's latencies; only with interval_histograms.
+  std::string latency_histogram, service_histogram;
 };
 
 struct LoadResult {
@@ -64,6 +84,9 @@ struct LoadResult {
   std::uint64_t connections_opened = 0;
   int peak_connections = 0;
   bool interrupted = false;
+  // How long after the schedule's time 0 the engine's threads were all running (0 when they
+  // were waiting for it, as with EngineOptions::start_at in the future).
+  double start_lag_s = 0;
 };
 
 // What a progress line shows; called from the engine's reporter thread about every interval.

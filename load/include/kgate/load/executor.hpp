@@ -58,6 +58,12 @@ class Executor {
 // out of range (and listing the types when the type is unknown).
 std::unique_ptr<Executor> make_executor(const ExecutorSpec& spec);
 
+// Worker `index`'s share of `whole` when `count` workers split it (distributed load): in the
+// open model the iterations i ≡ index (mod count), each at its time in the whole schedule; in
+// the closed model the VUs v ≡ index (mod count). Together the shares 0..count-1 are exactly
+// `whole`, each iteration or VU once. Throws std::invalid_argument unless 0 <= index < count.
+std::unique_ptr<Executor> share_of(std::shared_ptr<const Executor> whole, int index, int count);
+
 // "1m30s", "250ms" (for descriptions).
 std::string format_duration(Nanos d);
 

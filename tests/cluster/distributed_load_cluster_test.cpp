@@ -1,0 +1,380 @@
+// Distributed load on the local cluster: `kgate load --workers 3` creates an Indexed Job of
+// kgate worker pods (run by the node agent as local processes), starts them at one instant
+// through the API server's pod proxy, reads their reports from their logs and merges them.
+// Stories, one cluster: the exact count and the exact merge; a worker killed mid-run is reported
+// and fails the gate; Ctrl-C on the coordinator; nothing is left behind after any of them.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <kgate/kube/client.hpp>
+#include <kgate/load/executor.hpp>
+#include <kgate/load/histogram.hpp>
+#include <kgate/process.hpp>
+#include <kgate/wait.hpp>
+
+#include "framework/local_cluster.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kgate::testfw::LocalCluster;
+using nlohmann::json;
+namespace res = kgate::kube::resources;
+
+const std::string kNs = "dist-load";
+const kgate::kube::ResourceType kJobs{"batch", "v1", "jobs", true};
+const std::string kWorkerLabel = "app.kubernetes.io/name=kgate-load-worker";
+
+std::string kgate_binary() {
+  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
+    return std::string(b) + "/core/kgate";
+  return KGATE_BINARY_PATH;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("kgate-dist-" + std::to_string(::getpid()) + "-" + name))
+      .string();
+}
+
+class DistributedLoadClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new LocalCluster();
+    auto& c = *cluster_;
+    c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: " + kNs + "}\n");
+    auto sa = kgate::wait_until(
+        [&](std::string*) {
+          return c.client().find(res::service_accounts, kNs, "default").has_value();
+        },
+        30s, 100ms);
+    ASSERT_TRUE(sa.ok) << "no default service account in " << kNs;
+    // The target: the reference app behind a Service, reached by name from the worker pods.
+    c.apply(R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: target, namespace: dist-load}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: target}}
+  template:
+    metadata: {labels: {app: target}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, runAsUser: 1000}
+      containers:
+      - name: api
+        image: ghcr.io/kgate/todo-app:dev
+        args: ["--role", "api", "--bind", "0.0.0.0", "--port", "7860", "--threads", "2"]
+        env: [{name: BETTER_AUTH_SECRET, value: dist-load-test-secret-0123456789abcdef}]
+        ports: [{name: http, containerPort: 7860}]
+        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: target, namespace: dist-load}
+spec:
+  selector: {app: target}
+  ports: [{port: 7860, targetPort: http}]
+)");
+    kgate::testfw::wait_for_ready_pods(c.client(), kNs, "app=target", 1, 90s);
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  // `kgate load` against the target with `extra` flags, as the coordinator; KUBECONFIG is the
+  // cluster's, and the process runs in its network namespace (the test thread's).
+  static kgate::ProcessSpec coordinator(const std::string& out,
+                                        const std::vector<std::string>& extra) {
+    kgate::ProcessSpec spec;
+    spec.program = kgate_binary();
+    spec.args = {"load",    "http://target:7860/health", "--workers", "3", "--namespace", kNs,
+                 "--image", "ghcr.io/kgate/kgate:dev",   "--out",     out};
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    spec.env_set["KUBECONFIG"] = cluster_->kubeconfig();
+    spec.log_path = out + ".log";
+    return spec;
+  }
+
+  // No Job and no worker pod of any run is left in the namespace.
+  static void expect_nothing_left() {
+    kgate::kube::ListOptions by_name;
+    by_name.label_selector = kWorkerLabel;
+    auto& k = cluster_->client();
+    EXPECT_TRUE(k.list(kJobs, kNs, by_name)["items"].empty())
+        << k.list(kJobs, kNs, by_name)["items"].dump();
+    EXPECT_TRUE(k.list(res::pods, kNs, by_name)["items"].empty())
+        << k.list(res::pods, kNs, by_name)["items"].dump();
+  }
+
+  // The pid of worker `index`'s process (the node agent runs pods as processes of this host):
+  // the `kgate load-worker` whose environment holds that completion index and the run's plan.
+  static int worker_pid(const std::string& run, int index) {
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      const std::string env = slurp(e.path().string() + "/environ");
+      if (env.find("JOB_COMPLETION_INDEX=" + std::to_string(index) + '\0') == std::string::npos)
+        continue;
+      if (env.find("\"run\":\"" + run + "\"") == std::string::npos) continue;
+      const std::string cmdline = slurp(e.path().string() + "/cmdline");
+      if (cmdline.find("load-worker") == std::string::npos) continue;
+      return std::stoi(name);
+    }
+    return -1;
+  }
+
+  static LocalCluster* cluster_;
+};
+LocalCluster* DistributedLoadClusterTest::cluster_ = nullptr;
+
+TEST_F(DistributedLoadClusterTest, ThreeWorkersSendExactlyTheScheduleAndMergeExactly) {
+  const std::string out = temp_path("exact.json");
+  // The figure in docs/distributed-load.md comes from this story at other rates.
+  const char* rate_env = std::getenv("KGATE_DIST_RATE");
+  const char* seconds_env = std::getenv("KGATE_DIST_SECONDS");
+  const int rate = rate_env ? std::stoi(rate_env) : 301;
+  const int seconds = seconds_env ? std::stoi(seconds_env) : 5;
+  kgate::ChildProcess p(coordinator(
+      out, {"--rate", std::to_string(rate), "--duration", std::to_string(seconds) + "s",
+            "--worker-samples", "--threshold", "p99 < 10s", "--threshold", "error_rate < 1%"}));
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = slurp(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  const json r = json::parse(slurp(out));
+  const json& d = r["distributed"];
+
+  // The single-machine schedule's count, from the same closed-form executor.
+  kgate::load::ExecutorSpec spec;
+  spec.type = "constant-arrival-rate";
+  spec.rate = rate;
+  spec.duration = std::chrono::seconds(seconds);
+  const std::uint64_t scheduled = kgate::load::make_executor(spec)->total_iterations();
+  EXPECT_EQ(d["scheduled"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["completed"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u);
+  EXPECT_FALSE(d["partial"].get<bool>()) << d.dump(2);
+  EXPECT_EQ(d["started"], 3);
+  ASSERT_EQ(d["rows"].size(), 3u);
+
+  // Exactness: the merged histogram is the histogram of every worker's samples together.
+  kgate::load::Histogram all;
+  std::uint64_t by_rows = 0;
+  for (const auto& row : d["rows"]) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["state"], "completed");
+    EXPECT_EQ(row["requests"], row["expected"]);  // each worker its share, whole
+    by_rows += row["requests"].get<std::uint64_t>();
+    ASSERT_EQ(row["latency_samples_us"].size(), row["completed"].get<std::size_t>());
+    for (const auto& v : row["latency_samples_us"]) all.record(v.get<std::uint64_t>());
+    EXPECT_LT(row["start_lag_ms"].get<double>(), 1000.0);
+  }
+  EXPECT_EQ(by_rows, scheduled);
+  const auto merged =
+      kgate::load::Histogram::from_base64(r["latency"]["histogram"].get<std::string>());
+  EXPECT_EQ(merged.serialize(), all.serialize());
+  for (auto [name, q] : {std::pair{"p50_us", 50.0}, {"p95_us", 95.0}, {"p99_us", 99.0}})
+    EXPECT_EQ(r["latency"][name].get<std::uint64_t>(), all.percentile(q)) << name;
+  // Thresholds were evaluated on the merged figures.
+  ASSERT_EQ(r["thresholds"].size(), 2u);
+  EXPECT_DOUBLE_EQ(r["thresholds"][0]["measured"].get<double>(),
+                   static_cast<double>(all.percentile(99)))  // in µs
+      << r["thresholds"][0].dump();
+  // The series, summed by second, counts every request once.
+  std::uint64_t in_series = 0;
+  for (const auto& i : r["series"]) in_series += i["requests"].get<std::uint64_t>();
+  EXPECT_EQ(in_series, scheduled);
+  std::cout << "distributed figure: target " << rate << " rps x " << seconds << " s = " << scheduled
+            << " requests; sent " << r["requests"] << ", achieved " << r["rps"]
+            << " rps; max start lag " << d["max_start_lag_ms"] << " ms; clock spread "
+            << d["clock_spread_ms"] << " ms" << std::endl;
+  EXPECT_NE(log.find("cleanup: deleted Job"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+TEST_F(DistributedLoadClusterTest, AWorkerKilledMidRunIsReportedAndFailsTheGate) {
+  const std::string out = temp_path("killed.json");
+  kgate::ChildProcess p(coordinator(out, {"--rate", "150", "--duration", "8s"}));
+  // Worker 1's pod, once its share is under way (its first progress block is in its log).
+  auto& k = cluster_->client();
+  kgate::kube::ListOptions by_name;
+  by_name.label_selector = kWorkerLabel;
+  std::string run, pod;
+  auto sending = kgate::wait_until(
+      [&](std::string* why) {
+        const json pods = k.list(res::pods, kNs, by_name);
+        for (const auto& item : pods["items"]) {
+          const auto& md = item["metadata"];
+          if (md.value("annotations", json::object())
+                  .value("batch.kubernetes.io/job-completion-index", "") != "1")
+            continue;
+          try {
+            const std::string log = k.logs(kNs, md["name"].get<std::string>());
+            if (log.find("kind=load-progress") == std::string::npos) continue;
+          } catch (const std::exception& e) {
+            *why = e.what();
+            continue;
+          }
+          run = md["labels"]["kgate.io/load-run"];
+          pod = md["name"];
+          return true;
+        }
+        return false;
+      },
+      90s, 200ms);
+  ASSERT_TRUE(sending.ok) << p.log_tail();
+  const int pid = worker_pid(run, 1);
+  ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = slurp(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 1) << "a partial run fails its gate";
+  const json r = json::parse(slurp(out));
+  const json& d = r["distributed"];
+  EXPECT_TRUE(d["partial"].get<bool>());
+  ASSERT_EQ(d["problems"].size(), 1u) << d.dump(2);
+  const std::string problem = d["problems"][0];
+  EXPECT_NE(problem.find("worker 1 (pod " + pod + ") failed"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("exit 137 (SIGKILL)"), std::string::npos) << problem;
+  std::uint64_t merged_requests = 0;
+  for (const auto& row : d["rows"]) {
+    if (row["index"] == 1) {
+      EXPECT_EQ(row["state"], "failed");
+      EXPECT_FALSE(row["merged"].get<bool>());
+    } else {
+      EXPECT_EQ(row["state"], "completed") << row.dump();
+      EXPECT_EQ(row["requests"], row["expected"]);
+      merged_requests += row["requests"].get<std::uint64_t>();
+    }
+  }
+  // The merged figures are exactly the two whole shares, and say so.
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), merged_requests);
+  EXPECT_NE(log.find("partial run"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+TEST_F(DistributedLoadClusterTest, CtrlCStopsTheWorkersAndDeletesTheJob) {
+  const std::string out = temp_path("interrupted.json");
+  kgate::ChildProcess p(coordinator(out, {"--rate", "100", "--duration", "60s"}));
+  auto& k = cluster_->client();
+  kgate::kube::ListOptions by_name;
+  by_name.label_selector = kWorkerLabel;
+  // Under way: all three workers have reported progress.
+  auto running = kgate::wait_until(
+      [&](std::string*) {
+        int sending = 0;
+        const json pods = k.list(res::pods, kNs, by_name);
+        for (const auto& item : pods["items"]) {
+          try {
+            if (k.logs(kNs, item["metadata"]["name"].get<std::string>())
+                    .find("kind=load-progress") != std::string::npos)
+              ++sending;
+          } catch (const std::exception&) {
+          }
+        }
+        return sending == 3;
+      },
+      90s, 200ms);
+  ASSERT_TRUE(running.ok) << p.log_tail();
+  p.signal(SIGINT);
+  auto rc = p.wait(90s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = slurp(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 130) << log;
+  const json r = json::parse(slurp(out));
+  EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
+  EXPECT_TRUE(r["interrupted"].get<bool>());
+  EXPECT_GT(r["requests"].get<std::uint64_t>(), 0u);  // what was sent before the stop is kept
+  for (const auto& row : r["distributed"]["rows"]) EXPECT_EQ(row["state"], "stopped") << row;
+  expect_nothing_left();
+}
+
+TEST_F(DistributedLoadClusterTest, WorkersThatNeverStartAreNamedWithTheirReason) {
+  const std::string out = temp_path("nostart.json");
+  kgate::ProcessSpec spec = coordinator(out, {"--rate", "30", "--duration", "2s"});
+  // An image the node has no binary for: the pods stay ErrImagePull.
+  for (std::size_t i = 0; i + 1 < spec.args.size(); ++i)
+    if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
+  spec.args.insert(spec.args.end(), {"--start-timeout", "6s"});
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(120s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = slurp(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 3) << log;  // nothing could run: as unreachable
+  EXPECT_NE(log.find("no worker became Ready within 6 s"), std::string::npos) << log;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_NE(log.find("worker " + std::to_string(i) + ": pod kgate-load-"), std::string::npos)
+        << log;
+  EXPECT_NE(log.find("ErrImagePull"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// `kgate run --suites load` with suites.load.workers: the same coordinator under the check model,
+// one verdict with the workers' table in the results, thresholds on the merged figures.
+TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsOnWorkersWithOneVerdict) {
+  const std::string dir = temp_path("run");
+  std::filesystem::create_directories(dir);
+  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
+                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
+                                     << "\n  namespace: " << kNs << R"(
+  deployments: {backend: target}
+suites:
+  load:
+    path: /health
+    executor: constant-arrival-rate
+    rate: 90
+    duration: 3s
+    workers: 3
+    thresholds: ["p99 < 10s", "requests == 270"]
+    distributed:
+      image: ghcr.io/kgate/kgate:dev
+)";
+  auto r = cluster_->command(
+      kgate_binary(),
+      {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir}, 180s);
+  std::cout << r.output << std::endl;
+  EXPECT_EQ(r.status, 0) << r.output;
+  const json results = json::parse(slurp(dir + "/results.json"));
+  std::map<std::string, std::string> status;
+  const json* run = nullptr;
+  for (const auto& c : results["checks"]) {
+    status[c["id"]] = c["status"];
+    if (c["id"] == "load.Run.Scenario") run = &c;
+  }
+  EXPECT_EQ(status["load.Run.Scenario"], "passed");
+  EXPECT_EQ(status["load.Thresholds.p99 < 10s"], "passed");
+  EXPECT_EQ(status["load.Thresholds.requests == 270"], "passed");
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ((*run)["tables"].size(), 1u);
+  ASSERT_EQ((*run)["tables"][0]["rows"].size(), 3u);
+  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  const std::string html = slurp(dir + "/report.html");
+  EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
+  const std::string junit = slurp(dir + "/junit.xml");
+  EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
+  expect_nothing_left();
+}
+
+}  // namespace
