@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "criteria_yaml.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -583,6 +584,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   } else {
     r.get("kubernetes");
   }
+  if (auto n = r.get("criteria"); n) c.criteria = read_criteria(n, source_name);
   {
     Reader rep = r.child("reports");
     rep.str("junit", c.reports.junit);
