@@ -155,6 +155,7 @@ footer{color:var(--muted);font-size:.82rem;margin:36px 0 0;border-top:1px solid 
 .crit th{background:var(--soft);font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
 .crit tr:last-child td{border-bottom:0}
 .crit td.cv{white-space:nowrap;width:8.5em}
+.crit td:first-child{width:27%}
 .crit .cid{display:block;color:var(--muted);font-size:.82rem;font-family:var(--mono)}
 .crit .src{display:block;color:var(--muted);font-size:.8rem}
 .crit .why{font-size:.9rem}
@@ -784,7 +785,10 @@ std::string criteria_section(const RunResult& run) {
         required, met, not_met, unverified);
 
   std::map<std::string, std::size_t> card;  // check id -> its card's anchor
-  for (std::size_t i = 0; i < run.checks.size(); ++i) card.emplace(run.checks[i].id, i + 1);
+  for (std::size_t i = 0; i < run.checks.size(); ++i) {
+    const CheckResult& c = run.checks[i];
+    card.emplace(c.id.empty() ? c.classname + "." + c.name : c.id, i + 1);  // as its card says
+  }
   out +=
       "<table class=\"crit\"><thead><tr><th>Criterion</th><th>Verdict</th><th>Decided by</th>"
       "</tr></thead><tbody>";
