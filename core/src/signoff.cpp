@@ -33,8 +33,9 @@ void add_cluster_versions(const KubernetesConfig& k, SignOff& signoff) {
       kube::ListOptions opts;
       opts.label_selector = "app.kubernetes.io/instance=" + k.release;
       looked_for = "Deployments labelled " + opts.label_selector;
-      for (const auto& d : client.list(kube::resources::deployments, ns, opts)["items"])
-        deployments.push_back(d);
+      // Held in a local: a range-for over a member of the temporary would dangle (pre-C++23).
+      const kube::json list = client.list(kube::resources::deployments, ns, opts);
+      for (const auto& d : list["items"]) deployments.push_back(d);
     } else {
       looked_for = "Deployments " + k.backend_deployment +
                    (k.frontend_deployment.empty() ? "" : ", " + k.frontend_deployment);
