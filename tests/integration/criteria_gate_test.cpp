@@ -229,6 +229,33 @@ TEST_F(CriteriaGate, NotVerifiedWhenItsSuiteIsNotSelected) {
   EXPECT_EQ(verdicts(both)["security-configuration"], "met") << both.output;
 }
 
+// Ctrl-C mid-run: the reports are still written, with the criteria; what had not run is NOT
+// VERIFIED (never met), and the run is ABORTED.
+TEST_F(CriteriaGate, InterruptedRunStillReportsItsCriteria) {
+  TodoAppOptions a;
+  a.role = "api";
+  a.secret = kSecret;
+  a.faults = {"slow"};
+  a.env = {{"TODO_FAULT_SLOW_MS", "1500"}};
+  api_ = std::make_unique<TodoApp>(a);
+  KgateOptions o;
+  o.args = {"run",
+            "--target",
+            api_->url(),
+            "--suites",
+            "smoke",
+            "--criteria",
+            write_temp_file("criteria.yaml", kCriteria)};
+  o.env = {{"BETTER_AUTH_SECRET", kSecret}};
+  o.interrupt_marker = "smoke.Health.BackendHealth";  // the first check has finished
+  auto run = run_kgate(o);
+  EXPECT_EQ(run.exit_code, 130) << run.output;
+  EXPECT_EQ(run.results.value("verdict", ""), "ABORTED") << run.output;
+  EXPECT_EQ(verdicts(run)["tasks-complete"], "not verified") << run.output;
+  EXPECT_HAS(run.junit, "<testsuite name=\"criteria\"");
+  EXPECT_HAS(run.html, "<section id=\"criteria\">");
+}
+
 // A typo'd check id: a configuration error naming file:line:column, exit 2, before any target
 // is contacted (the target here answers nothing: reaching it would be exit 3).
 TEST_F(CriteriaGate, TypoedCheckIdIsAConfigErrorWithItsPlace) {
