@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "kgate/distributed/job.hpp"
+#include "criteria_yaml.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -628,6 +629,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
              "key 'suites.load.workers': workers send the plain request only; the todo mix "
              "and authenticated requests do not run distributed yet");
   }
+  if (auto n = r.get("criteria"); n) c.criteria = read_criteria(n, source_name);
   {
     Reader rep = r.child("reports");
     rep.str("junit", c.reports.junit);

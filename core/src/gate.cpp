@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "kgate/criteria.hpp"
 #include "kgate/redact.hpp"
 
 namespace kgate {
@@ -57,6 +58,7 @@ void print_summary(const RunResult& run, std::ostream& out, bool color) {
         << " checks gave an answer; the rest were skipped or inconclusive\n";
   if (run.fail_on_skip && unverified > 0)
     out << unverified << " check(s) skipped or inconclusive: they fail the gate (fail_on_skip)\n";
+  out << criteria_summary(run);
   const char* on = "";
   const char* off = "";
   if (color) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "kgate/cluster_command.hpp"
 #include "kgate/config.hpp"
 #include "kgate/distributed_load.hpp"
+#include "kgate/criteria.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/embedded.hpp"
 #include "kgate/gate.hpp"
@@ -99,7 +101,7 @@ struct SelectArgs {
 };
 
 struct RunArgs {
-  std::string config_path, target, frontend, ingress;
+  std::string config_path, criteria_path, target, frontend, ingress;
   SelectArgs select;
   std::string junit, html, json, report_dir;
   bool insecure = false, verbose = false, fail_on_skip = false;
@@ -226,6 +228,12 @@ void write_reports(const RunResult& run, const ReportsConfig& paths) {
 Config load_run_config(const RunArgs& a) {
   Config cfg;
   if (!a.config_path.empty()) cfg = load_config(a.config_path);
+  if (!a.criteria_path.empty()) {
+    if (!cfg.criteria.items.empty())
+      std::cout << "kgate: criteria from " << a.criteria_path << " (instead of "
+                << cfg.criteria.file << "'s criteria:)" << std::endl;
+    cfg.criteria = load_criteria_file(a.criteria_path);
+  }
   auto set_url = [](const std::string& flag, const std::string& value, std::string& out) {
     if (value.empty()) return;
     try {
@@ -252,9 +260,31 @@ Config load_run_config(const RunArgs& a) {
   return cfg;
 }
 
+// Criteria that name checks the run does not select can only end NOT VERIFIED: say so before
+// anything runs, with the suites that would verify them.
+void note_unselected(const std::vector<ResolvedCriterion>& criteria,
+                     const std::vector<const CheckDef*>& selected) {
+  std::set<std::string> chosen, missing, suites;
+  for (const auto* c : selected) chosen.insert(c->id);
+  for (const auto& rc : criteria) {
+    std::vector<std::string> ids = rc.check_ids;
+    for (const auto& f : rc.figures) ids.insert(ids.end(), f.check_ids.begin(), f.check_ids.end());
+    for (const auto& id : ids)
+      if (!chosen.count(id) && missing.insert(id).second) suites.insert(find_check(id)->suite);
+  }
+  if (missing.empty()) return;
+  std::cout << "note: the criteria name " << missing.size()
+            << " check(s) this run does not select (suites "
+            << joined(std::vector<std::string>(suites.begin(), suites.end()), ",")
+            << "): the criteria resting on them will be NOT VERIFIED" << std::endl;
+}
+
 int cmd_run(const RunArgs& a) {
   Config cfg = load_run_config(a);
   register_dynamic_checks(cfg);
+  // Criteria are checked against the registry before anything is contacted: a mistyped check id
+  // is a configuration error (exit 2), never a criterion that quietly cannot be met.
+  const auto criteria = resolve_criteria(cfg.criteria);
   const Selection sel = selection_from(a.select, cfg);
   const auto selected = select(sel);
   if (selected.empty()) {
@@ -262,6 +292,8 @@ int cmd_run(const RunArgs& a) {
               << "); `kgate list` shows what exists" << std::endl;
     return kExitUsage;
   }
+  std::vector<std::string> selected_ids;
+  for (const auto* c : selected) selected_ids.push_back(c->id);
 
   RunResult run;
   run.tool_version = KGATE_VERSION;
@@ -270,6 +302,24 @@ int cmd_run(const RunArgs& a) {
   run.selection = sel.describe();
   run.fail_on_skip = cfg.fail_on_skip;
   auto t0 = std::chrono::steady_clock::now();
+  if (!criteria.empty()) {
+    note_unselected(criteria, selected);
+    auto& so = run.signoff;
+    so.config_file = a.config_path;
+    if (!a.config_path.empty()) so.config_sha256 = file_sha256(a.config_path);
+    so.criteria_file = cfg.criteria.file;
+    so.criteria_sha256 = file_sha256(cfg.criteria.file);
+    so.versions.push_back({"kgate", KGATE_VERSION});
+    add_cluster_versions(cfg.kubernetes, so);
+    std::string versions;
+    for (const auto& v : so.versions)
+      versions += (versions.empty() ? "" : ", ") + v.name + " " + v.value;
+    std::cout << "versions: " << redact(versions)
+              << (so.versions_note.empty() ? "" : "; " + redact(so.versions_note)) << std::endl;
+  }
+  auto judge_criteria = [&] {
+    if (!criteria.empty()) run.criteria = decide_criteria(criteria, run, selected_ids);
+  };
 
   std::unique_ptr<EmbeddedApp> embedded;
   std::string secret;
@@ -315,6 +365,7 @@ int cmd_run(const RunArgs& a) {
     run.checks.push_back(pre);
     run.verdict = "ERROR";
     run.exit_code = kExitUnreachable;
+    judge_criteria();  // every criterion is NOT VERIFIED, and the report says why
     std::cerr << "kgate: target unreachable: " << redact(err) << std::endl;
     return finish(kExitUnreachable);
   }
@@ -345,6 +396,7 @@ int cmd_run(const RunArgs& a) {
   if (embedded) embedded->stop();
   run.aborted = interrupted();
   if (run.aborted) run.abort_reason = "interrupted by signal; results are partial";
+  judge_criteria();
   decide(run);
   print_summary(run, std::cout, ::isatty(STDOUT_FILENO));
   return finish(run.exit_code);
@@ -354,7 +406,33 @@ struct ListArgs {
   std::string config_path;
   SelectArgs select;
   bool json = false;
+  bool figures = false;
 };
+
+// The figures release criteria can name (CheckInfo::figures), with their short forms.
+int list_figures(const std::vector<const CheckDef*>& shown) {
+  std::set<std::string> ids;
+  for (const auto* c : shown) ids.insert(c->id);
+  std::vector<FigureRow> rows;
+  for (auto& r : figure_catalog())
+    if (ids.count(r.check_id)) rows.push_back(std::move(r));
+  std::size_t w = 6, ws = 10, wu = 4;
+  for (const auto& r : rows) {
+    w = std::max(w, r.reference.size());
+    ws = std::max(ws, r.short_form.size() + 12);
+    wu = std::max(wu, r.unit.size());
+  }
+  std::cout << fmt::format("{:<{}}  {:<{}}  {:<{}}  {}\n", "FIGURE", w, "UNIT", wu, "SHORT FORM",
+                           ws, "RECORDED BY");
+  for (const auto& r : rows)
+    std::cout << fmt::format(
+        "{:<{}}  {:<{}}  {:<{}}  {}\n", r.reference, w, r.unit, wu,
+        r.short_form + (r.sharing > 1 ? fmt::format(" ({} checks)", r.sharing) : ""), ws,
+        r.check_title);
+  std::cout << rows.size() << " figures; a criterion names one as <check id or glob>.<figure> or "
+            << "<suite>.<figure>, e.g. figures: [\"load.p95 < 300ms\"] (docs/criteria.md)\n";
+  return 0;
+}
 
 // The registry as a table or JSON; nothing runs and nothing is contacted.
 int cmd_list(const ListArgs& a) {
@@ -371,6 +449,7 @@ int cmd_list(const ListArgs& a) {
   } else {
     shown = checks();
   }
+  if (a.figures && !a.json) return list_figures(shown);
   if (a.json) {
     nlohmann::ordered_json suites = nlohmann::ordered_json::array();
     for (const auto& s : kgate::suites())
@@ -386,7 +465,13 @@ int cmd_list(const ListArgs& a) {
                       {"reference", c->info.reference},
                       {"tags", c->tags},
                       {"needs", needs_text(c->info.needs)},
-                      {"depends_on", c->info.depends_on}});
+                      {"depends_on", c->info.depends_on},
+                      {"figures", [&] {
+                         nlohmann::ordered_json f = nlohmann::ordered_json::array();
+                         for (const auto& x : c->info.figures)
+                           f.push_back({{"name", x.name}, {"unit", x.unit}});
+                         return f;
+                       }()}});
     std::cout << nlohmann::ordered_json{{"suites", suites}, {"checks", list}}.dump(2) << "\n";
     return 0;
   }
@@ -442,6 +527,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run suites against the target and gate on the result");
   run->add_option("-c,--config", ra.config_path,
                   "kgate.yaml to use (see docs/config-reference.md)");
+  run->add_option("--criteria", ra.criteria_path,
+                  "release criteria file (criteria: ...; docs/criteria.md); replaces the "
+                  "config's criteria:");
   run->add_option("-t,--target", ra.target, "backend base URL (overrides target.backend)");
   run->add_option("--frontend", ra.frontend, "frontend base URL (overrides target.frontend)");
   run->add_option("--ingress", ra.ingress, "ingress base URL (overrides target.ingress)");
@@ -460,18 +548,27 @@ int main(int argc, char** argv) {
       "  kgate run --config kgate.yaml --suites security --severity high --report-dir out\n"
       "  kgate run --config kgate.yaml --filter 'smoke.Tasks.*' --filter 'smoke.Chat.*'");
 
-  std::string validate_path;
-  auto* validate =
-      app.add_subcommand("validate", "Check a configuration file without touching a target");
-  validate->add_option("-c,--config,config", validate_path, "the file")->required();
-  validate->footer("Example:\n  kgate validate --config kgate.yaml");
+  std::string validate_path, validate_criteria;
+  auto* validate = app.add_subcommand(
+      "validate", "Check a configuration file (and criteria) without touching a target");
+  validate->add_option("-c,--config,config", validate_path, "the file");
+  validate->add_option("--criteria", validate_criteria,
+                       "a criteria file: every check id, glob and figure must exist");
+  validate->footer(
+      "Examples:\n  kgate validate --config kgate.yaml\n"
+      "  kgate validate --config kgate.yaml --criteria criteria.yaml");
 
-  std::string init_out;
+  std::string init_out, init_criteria;
   bool init_force = false;
   auto* init = app.add_subcommand("init", "Write a commented starter kgate.yaml");
   init->add_option("-o,--output", init_out, "file to write (default: standard output)");
   init->add_flag("-f,--force", init_force, "overwrite an existing file");
-  init->footer("Examples:\n  kgate init > kgate.yaml\n  kgate init -o kgate.yaml --force");
+  init->add_option("--criteria", init_criteria,
+                   "write a starter criteria file instead: seeds (the seeds' release checklists "
+                   "mapped to kgate's checks)");
+  init->footer(
+      "Examples:\n  kgate init > kgate.yaml\n  kgate init -o kgate.yaml --force\n"
+      "  kgate init --criteria seeds -o criteria.yaml");
 
   ListArgs la_list;
   auto* list = app.add_subcommand(
@@ -480,6 +577,8 @@ int main(int argc, char** argv) {
                    "include the checks this config adds (one per load threshold)");
   add_select_options(list, la_list.select);
   list->add_flag("--json", la_list.json, "as JSON: suites and checks with their metadata");
+  list->add_flag("--figures", la_list.figures,
+                 "the figures release criteria can name (docs/criteria.md)");
   list->footer(
       "Examples:\n  kgate list\n  kgate list --suites security --severity critical\n"
       "  kgate list --json --config kgate.yaml");
@@ -513,21 +612,41 @@ int main(int argc, char** argv) {
     if (*audit) return cmd_audit(aa);
     if (*list) return cmd_list(la_list);
     if (*validate) {
-      Config c = load_config(validate_path);
-      std::cout << validate_path << ": valid (suites " << joined(c.suites, ",") << ", auth "
-                << c.auth.mode << ")" << std::endl;
+      if (validate_path.empty() && validate_criteria.empty()) {
+        std::cerr << "kgate validate: give --config FILE, --criteria FILE, or both" << std::endl;
+        return kExitUsage;
+      }
+      Config c;
+      if (!validate_path.empty()) c = load_config(validate_path);
+      if (!validate_criteria.empty()) c.criteria = load_criteria_file(validate_criteria);
+      register_dynamic_checks(c);
+      const auto criteria = resolve_criteria(c.criteria);
+      std::string what;
+      if (!validate_path.empty())
+        what = validate_path + ": valid (suites " + joined(c.suites, ",") + ", auth " +
+               c.auth.mode + ")";
+      if (!criteria.empty()) {
+        int required = 0;
+        for (const auto& rc : criteria) required += rc.spec.required;
+        what += (what.empty() ? "" : "; ") +
+                fmt::format("{}: {} criteria valid ({} required, {} advisory)", c.criteria.file,
+                            criteria.size(), required, criteria.size() - required);
+      }
+      std::cout << what << std::endl;
       return 0;
     }
     if (*init) {
+      const std::string text =
+          init_criteria.empty() ? starter_config() : starter_criteria(init_criteria);
       if (init_out.empty()) {
-        std::cout << starter_config();
+        std::cout << text;
         return 0;
       }
       if (std::filesystem::exists(init_out) && !init_force) {
         std::cerr << "kgate: " << init_out << " exists (use --force to overwrite)" << std::endl;
         return kExitUsage;
       }
-      reports::write_file_atomically(init_out, starter_config());
+      reports::write_file_atomically(init_out, text);
       std::cout << "wrote " << init_out << std::endl;
       return 0;
     }

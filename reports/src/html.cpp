@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -149,7 +150,27 @@ footer{color:var(--muted);font-size:.82rem;margin:36px 0 0;border-top:1px solid 
 .selection{margin:10px 0 0;font-size:.9rem;color:var(--muted)}
 @media (max-width:900px){.facts{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}}
 @media (max-width:700px){.banner{flex-direction:column;align-items:flex-start}.verdict{font-size:2.4rem}.summary td.bar{display:none}}
-@media print{body{background:#fff}.banner{box-shadow:none;-webkit-print-color-adjust:exact;print-color-adjust:exact}pre{max-height:none}}
+.crit{background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:hidden}
+.crit th,.crit td{padding:8px 12px;text-align:left;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+.crit th{background:var(--soft);font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.crit tr:last-child td{border-bottom:0}
+.crit td.cv{white-space:nowrap;width:8.5em}
+.crit td:first-child{width:27%}
+.crit .cid{display:block;color:var(--muted);font-size:.82rem;font-family:var(--mono)}
+.crit .src{display:block;color:var(--muted);font-size:.8rem}
+.crit .why{font-size:.9rem}
+.crit ul{margin:4px 0 0;padding-left:18px;font-size:.85rem}
+.crit li.fig{font-family:var(--mono);font-size:.82rem}
+.st-met{background:var(--pass-bg);color:var(--pass)}.st-notmet{background:var(--fail-bg);color:var(--fail)}
+.st-notverified{background:var(--skip-bg);color:var(--skip)}
+.lvl{font-size:.72rem;font-weight:700;color:var(--muted);display:block;margin-top:4px}
+.gateline{margin:10px 0;font-weight:700}.gateline.bad{color:var(--fail)}.gateline.good{color:var(--pass)}
+.signoff{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px;margin:0 0 12px}
+.signoff table td{padding:3px 10px 3px 0;vertical-align:top;overflow-wrap:anywhere;font-size:.9rem}
+.signoff td:first-child{color:var(--muted);white-space:nowrap;width:11em}
+.sign{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:24px;margin:22px 0 4px}
+.sign div{border-top:1px solid var(--ink);padding-top:4px;font-size:.8rem;color:var(--muted)}
+@media print{body{background:#fff}.banner{box-shadow:none;-webkit-print-color-adjust:exact;print-color-adjust:exact}pre{max-height:none}.crit tr{break-inside:avoid}}
 )css";
 
 struct Verdict {
@@ -179,6 +200,16 @@ Verdict describe(const RunResult& run, const Counts& n) {
     } else {
       v.headline = fmt::format("Release gate passed: all {} checks passed", n.total);
     }
+  } else if (v.word == "FAIL" && n.failed + n.errors == 0 &&
+             !(run.fail_on_skip && n.not_verified() > 0) &&
+             std::any_of(run.criteria.begin(), run.criteria.end(),
+                         [](const CriterionResult& c) { return gates(c); })) {
+    v.css = "v-fail";
+    const auto k = std::count_if(run.criteria.begin(), run.criteria.end(),
+                                 [](const CriterionResult& c) { return gates(c); });
+    v.headline = fmt::format(
+        "Release gate failed: {} required release {} not met or not verified (no check failed)", k,
+        k == 1 ? "criterion" : "criteria");
   } else if (v.word == "FAIL") {
     v.css = "v-fail";
     v.headline = fmt::format("Release gate failed: {} of {} {} failed", n.failed + n.errors,
@@ -719,6 +750,98 @@ std::string measurements_section(const RunResult& run) {
   return "<section id=\"measurements\"><h2>Measurements</h2>" + cards + "</section>";
 }
 
+std::string verdict_badge(CriterionVerdict v) {
+  const char* css = v == CriterionVerdict::Met      ? "st-met"
+                    : v == CriterionVerdict::NotMet ? "st-notmet"
+                                                    : "st-notverified";
+  return fmt::format("<span class=\"st {}\">{}</span>", css, upper(to_string(v)));
+}
+
+// What a release manager signs: the run's target, versions, time and the files' hashes, then
+// the criteria table (criterion, verdict, the figures and checks that decided it, links to the
+// checks' cards below), then lines for a signature. Empty when the run had no criteria.
+std::string criteria_section(const RunResult& run) {
+  if (run.criteria.empty()) return {};
+  const SignOff& so = run.signoff;
+  std::string out = "<section id=\"criteria\"><h2>Release criteria <span class=\"n\">" +
+                    std::to_string(run.criteria.size()) + "</span></h2>";
+  out += "<div class=\"signoff\" id=\"signoff\"><table><tbody>";
+  auto row = [&out](const char* k, const std::string& v_html) {
+    out += fmt::format("<tr><td>{}</td><td>{}</td></tr>", k, v_html);
+  };
+  row("Target", run.target.empty() ? "—" : "<code>" + esc(run.target) + "</code>");
+  row("Run started", run.started_at.empty() ? "—" : esc(run.started_at));
+  for (const auto& v : so.versions)
+    row(v.name == "kgate" ? "kgate version" : "Version",
+        esc(v.name == "kgate" ? v.value : v.name + ": " + v.value));
+  if (!so.versions_note.empty()) row("App versions", esc(so.versions_note));
+  row("Configuration", so.config_file.empty()
+                           ? std::string("built-in defaults (no kgate.yaml)")
+                           : "<code>" + esc(so.config_file) + "</code> sha256 <code>" +
+                                 esc(so.config_sha256) + "</code>");
+  row("Criteria", "<code>" + esc(so.criteria_file) + "</code> sha256 <code>" +
+                      esc(so.criteria_sha256) + "</code>");
+  if (!run.selection.empty()) row("Selection", esc(run.selection));
+  out += "</tbody></table></div>";
+
+  int met = 0, not_met = 0, unverified = 0, gating = 0, required = 0;
+  for (const auto& c : run.criteria) {
+    met += c.verdict == CriterionVerdict::Met;
+    not_met += c.verdict == CriterionVerdict::NotMet;
+    unverified += c.verdict == CriterionVerdict::NotVerified;
+    gating += gates(c);
+    required += c.required;
+  }
+  if (gating > 0)
+    out += fmt::format(
+        "<p class=\"gateline bad\">Release criteria not met: {} of {} required criteria not met "
+        "or not verified ({} met, {} not met, {} not verified in all).</p>",
+        gating, required, met, not_met, unverified);
+  else
+    out += fmt::format(
+        "<p class=\"gateline good\">All {} required release criteria met ({} met, {} not met, {} "
+        "not verified in all).</p>",
+        required, met, not_met, unverified);
+
+  std::map<std::string, std::size_t> card;  // check id -> its card's anchor
+  for (std::size_t i = 0; i < run.checks.size(); ++i) {
+    const CheckResult& c = run.checks[i];
+    card.emplace(c.id.empty() ? c.classname + "." + c.name : c.id, i + 1);  // as its card says
+  }
+  out +=
+      "<table class=\"crit\"><thead><tr><th>Criterion</th><th>Verdict</th><th>Decided by</th>"
+      "</tr></thead><tbody>";
+  for (const auto& c : run.criteria) {
+    out += fmt::format("<tr id=\"criterion-{}\"><td>{}<span class=\"cid\">{}</span>", esc(c.id),
+                       esc(c.text), esc(c.id));
+    if (!c.source.empty()) out += "<span class=\"src\">" + esc(c.source) + "</span>";
+    out += "</td><td class=\"cv\">" + verdict_badge(c.verdict);
+    out += fmt::format("<span class=\"lvl\">{}{}</span></td>", c.required ? "REQUIRED" : "ADVISORY",
+                       gates(c) ? ", FAILS THE GATE" : "");
+    out += "<td><div class=\"why\">" + esc(c.reason) + "</div>";
+    std::string items;
+    for (const auto& f : c.figures)
+      items +=
+          fmt::format("<li class=\"fig\">{} on {}: {} ({})</li>", esc(f.expression), esc(f.check),
+                      f.measured.empty() ? "—" : esc(f.measured), esc(f.outcome));
+    for (const auto& k : c.checks) {
+      auto it = card.find(k.id);
+      const std::string name =
+          it == card.end()
+              ? "<code>" + esc(k.id) + "</code>"
+              : fmt::format("<a href=\"#check-{}\"><code>{}</code></a>", it->second, esc(k.id));
+      items += "<li>" + name + ": " + esc(k.status) + "</li>";
+    }
+    if (!items.empty()) out += "<ul>" + items + "</ul>";
+    out += "</td></tr>";
+  }
+  out += "</tbody></table>";
+  out +=
+      "<div class=\"sign\"><div>Release manager (name)</div><div>Signature</div><div>Date</div>"
+      "</div></section>\n";
+  return out;
+}
+
 std::string fact(const char* label, const std::string& value_html) {
   return fmt::format("<div><dt>{}</dt><dd>{}</dd></div>", label, value_html);
 }
@@ -797,6 +920,7 @@ std::string html(const RunResult& raw) {
         run.abort_reason.empty() ? std::string() : esc(run.abort_reason) + ". ");
   }
   out += "<nav class=\"jump\">";
+  if (!run.criteria.empty()) out += "<a href=\"#criteria\">Criteria</a>";
   out += "<a href=\"#suites\">Suites</a>";
   const struct {
     int n;
@@ -810,12 +934,16 @@ std::string html(const RunResult& raw) {
     if (l.n > 0) out += fmt::format("<a href=\"#{}\">{} ({})</a>", l.id, l.label, l.n);
   out += "</nav></header>\n";
 
-  // 2. Per-suite summary.
+  // 2. The release criteria, when the run had any: what a release manager signs, above the
+  // suites.
+  out += criteria_section(run);
+
+  // 3. Per-suite summary.
   out += "<section id=\"suites\"><h2>Summary by suite</h2>";
   out += summary_table(run);
   out += "</section>\n";
 
-  // 3. What needs attention first, then the measurements, then the rest.
+  // 4. What needs attention first, then the measurements, then the rest.
   if (all.total == 0)
     out += "<section><h2>Checks</h2><p class=\"empty\">No check ran.</p></section>";
   section(out, run, CheckStatus::Failed, "failed", "Failed checks");

@@ -112,6 +112,40 @@ Json suite_json(const SuiteResult& s) {
               {"error", s.error}};
 }
 
+Json criterion_json(const CriterionResult& c) {
+  Json checks = Json::array();
+  for (const auto& k : c.checks)
+    checks.push_back({{"id", k.id}, {"status", k.status}, {"message", k.message}});
+  Json figures = Json::array();
+  for (const auto& f : c.figures)
+    figures.push_back({{"expression", f.expression},
+                       {"check", f.check},
+                       {"figure", f.figure},
+                       {"measured", f.measured},
+                       {"outcome", f.outcome}});
+  return Json{{"id", c.id},
+              {"text", c.text},
+              {"source", c.source},
+              {"level", c.required ? "required" : "advisory"},
+              {"verdict", to_string(c.verdict)},
+              {"gates", gates(c)},
+              {"reason", c.reason},
+              {"manual", c.manual},
+              {"awaits", c.awaits},
+              {"named_checks", c.named_checks},
+              {"named_figures", c.named_figures},
+              {"checks", std::move(checks)},
+              {"figures", std::move(figures)}};
+}
+
+Json signoff_json(const SignOff& s) {
+  Json versions = Json::array();
+  for (const auto& v : s.versions) versions.push_back({{"name", v.name}, {"value", v.value}});
+  return Json{{"config_file", s.config_file},     {"config_sha256", s.config_sha256},
+              {"criteria_file", s.criteria_file}, {"criteria_sha256", s.criteria_sha256},
+              {"versions", std::move(versions)},  {"versions_note", s.versions_note}};
+}
+
 }  // namespace
 
 std::string json_text(const RunResult& raw) {
@@ -124,6 +158,8 @@ std::string json_text(const RunResult& raw) {
   for (const auto& c : run.checks) checks.push_back(check_json(c));
   Json suite_results = Json::array();
   for (const auto& s : run.suite_results) suite_results.push_back(suite_json(s));
+  Json criteria = Json::array();
+  for (const auto& c : run.criteria) criteria.push_back(criterion_json(c));
 
   const Json doc{{"schema", "kgate/results/v2"},
                  {"tool_version", detail::tool_version(run)},
@@ -148,7 +184,9 @@ std::string json_text(const RunResult& raw) {
                    {"inconclusive", all.inconclusive},
                    {"errors", all.errors}}},
                  {"suite_results", std::move(suite_results)},
-                 {"checks", std::move(checks)}};
+                 {"checks", std::move(checks)},
+                 {"criteria", std::move(criteria)},
+                 {"signoff", signoff_json(run.signoff)}};
   // Strings are valid UTF-8 after cleaning; replace is a second line of defence.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

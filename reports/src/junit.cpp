@@ -187,14 +187,75 @@ std::string abort_note(const RunResult& run) {
          ". Results are partial: checks that had not run are not listed.";
 }
 
+// Release criteria as a testsuite of their own: one testcase per criterion. A failure is what
+// fails the gate (a required criterion not met or not verified); an advisory one not verified is
+// skipped, and an advisory one not met passes with its reason in system-out (as warnings do).
+std::string criteria_suite(const RunResult& run, const std::string& host) {
+  int failures = 0, skipped = 0;
+  for (const auto& c : run.criteria) {
+    failures += gates(c);
+    skipped += !c.required && c.verdict == CriterionVerdict::NotVerified;
+  }
+  std::string out = fmt::format(
+      "  <testsuite name=\"criteria\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" "
+      "time=\"0.000\" timestamp=\"{}\" hostname=\"{}\">\n",
+      run.criteria.size(), failures, skipped, attr(run.started_at), attr(host));
+  out += "    <properties>\n";
+  const SignOff& so = run.signoff;
+  property(out, "      ", "kgate.criteria_file", so.criteria_file);
+  property(out, "      ", "kgate.criteria_sha256", so.criteria_sha256);
+  if (!so.config_file.empty()) {
+    property(out, "      ", "kgate.config_file", so.config_file);
+    property(out, "      ", "kgate.config_sha256", so.config_sha256);
+  }
+  for (const auto& v : so.versions) property(out, "      ", "version: " + v.name, v.value);
+  if (!so.versions_note.empty()) property(out, "      ", "kgate.versions_note", so.versions_note);
+  out += "    </properties>\n";
+  for (const auto& c : run.criteria) {
+    out += fmt::format("    <testcase classname=\"criteria\" name=\"{}\" time=\"0.000\">\n",
+                       attr(c.id));
+    out += "      <properties>\n";
+    property(out, "        ", "text", c.text);
+    if (!c.source.empty()) property(out, "        ", "source", c.source);
+    property(out, "        ", "level", c.required ? "required" : "advisory");
+    property(out, "        ", "verdict", to_string(c.verdict));
+    for (const auto& k : c.checks) property(out, "        ", "check: " + k.id, k.status);
+    for (const auto& f : c.figures)
+      property(out, "        ", "figure: " + f.expression + " [" + f.check + "]",
+               (f.measured.empty() ? std::string("-") : f.measured) + " (" + f.outcome + ")");
+    out += "      </properties>\n";
+    const std::string why = std::string(to_string(c.verdict)) + ": " + c.reason;
+    if (gates(c)) {
+      out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", attr(why),
+                         c.verdict == CriterionVerdict::NotMet ? "not met" : "not verified",
+                         text(c.text + "\n" + why));
+    } else if (c.verdict == CriterionVerdict::NotVerified) {
+      out += fmt::format("      <skipped message=\"{}\"/>\n", attr("advisory, " + why));
+    } else if (c.verdict == CriterionVerdict::NotMet) {
+      out += "      <system-out>" +
+             text("ADVISORY, NOT MET (reported, does not fail the gate): " + c.reason + "\n") +
+             "</system-out>\n";
+    }
+    out += "    </testcase>\n";
+  }
+  out += "  </testsuite>\n";
+  return out;
+}
+
 }  // namespace
 
 std::string junit_xml(const RunResult& raw) {
   const RunResult run = detail::cleaned(raw);
   const std::string version = detail::tool_version(run);
   const std::string host = host_name();
-  const Counts all = detail::counts_for(run, nullptr);
+  Counts all = detail::counts_for(run, nullptr);
   const double total_time = run.duration_seconds > 0 ? run.duration_seconds : all.seconds;
+  // The top-level tallies include the criteria testsuite's, so that they add up.
+  for (const auto& c : run.criteria) {
+    ++all.total;
+    all.failed += gates(c);
+    all.skipped += !c.required && c.verdict == CriterionVerdict::NotVerified;
+  }
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format(
@@ -241,6 +302,7 @@ std::string junit_xml(const RunResult& raw) {
     if (!suite_out.empty()) out += "    <system-out>" + text(suite_out) + "</system-out>\n";
     out += "  </testsuite>\n";
   }
+  if (!run.criteria.empty()) out += criteria_suite(run, host);
   out += "</testsuites>\n";
   return out;
 }

@@ -42,10 +42,28 @@ bool gates(CheckStatus s, bool fail_on_skip) {
   return true;
 }
 
+const char* to_string(CriterionVerdict v) {
+  switch (v) {
+    case CriterionVerdict::Met:
+      return "met";
+    case CriterionVerdict::NotMet:
+      return "not met";
+    case CriterionVerdict::NotVerified:
+      return "not verified";
+  }
+  return "unknown";
+}
+
+bool gates(const CriterionResult& c) {
+  return c.required && c.verdict != CriterionVerdict::Met;
+}
+
 std::string verdict_for(const RunResult& run) {
   if (run.aborted) return "ABORTED";
   for (const auto& c : run.checks)
     if (gates(c.status, run.fail_on_skip)) return "FAIL";
+  for (const auto& c : run.criteria)
+    if (gates(c)) return "FAIL";
   return "PASS";
 }
 

@@ -251,6 +251,29 @@ RunResult cleaned(const RunResult& run) {
     }
     out.checks.push_back(std::move(k));
   }
+  for (const auto& in : run.criteria) {
+    CriterionResult k;
+    k.id = c(in.id);
+    k.text = c(in.text);
+    k.source = c(in.source);
+    k.required = in.required;
+    k.manual = c(in.manual);
+    k.awaits = c(in.awaits);
+    k.named_checks = clean_all(in.named_checks);
+    k.named_figures = clean_all(in.named_figures);
+    k.verdict = in.verdict;
+    k.reason = c(in.reason);
+    for (const auto& x : in.checks) k.checks.push_back({c(x.id), c(x.status), c(x.message)});
+    for (const auto& f : in.figures)
+      k.figures.push_back({c(f.expression), c(f.check), c(f.figure), c(f.measured), c(f.outcome)});
+    out.criteria.push_back(std::move(k));
+  }
+  out.signoff.config_file = c(run.signoff.config_file);
+  out.signoff.config_sha256 = c(run.signoff.config_sha256);
+  out.signoff.criteria_file = c(run.signoff.criteria_file);
+  out.signoff.criteria_sha256 = c(run.signoff.criteria_sha256);
+  out.signoff.versions = clean_props(run.signoff.versions);
+  out.signoff.versions_note = c(run.signoff.versions_note);
   return out;
 }
 

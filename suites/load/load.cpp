@@ -175,7 +175,16 @@ class LoadRun : public Check {
 };
 
 KGATE_CHECK(LoadRun, Scenario,
-            {.title = "Drive the configured load and record how the target held up"}) {
+            {.title = "Drive the configured load and record how the target held up",
+             .figures = {{"requests", "requests"},
+                         {"rps", "req/s"},
+                         {"failed", "requests"},
+                         {"dropped", "requests"},
+                         {"error_rate", "%"},
+                         {"p50", "ms"},
+                         {"p95", "ms"},
+                         {"p99", "ms"},
+                         {"service.p99", "ms"}}}) {
   const auto& l = config().load;
   std::string base = base_url(config());
   if (base.empty()) KGATE_SKIP() << "suites.load.base is " << l.base << " but no such URL is set";
@@ -252,6 +261,9 @@ KGATE_CHECK(LoadRun, Scenario,
   measure("rps", s.duration_s > 0 ? static_cast<double>(s.completed) / s.duration_s : 0, "req/s");
   measure("failed", static_cast<double>(s.failed), "requests");
   measure("dropped", static_cast<double>(s.dropped), "requests");
+  if (s.requests > 0)  // no requests, no rate: a criterion on it is then not verified
+    measure("error_rate", 100.0 * static_cast<double>(s.failed) / static_cast<double>(s.requests),
+            "%");
   if (s.latency.count() > 0) {
     measure("p50", ms(s.latency.percentile(50)), "ms");
     measure("p95", ms(s.latency.percentile(95)), "ms");

@@ -35,13 +35,15 @@ class SmokeHealth : public Check {
 };
 
 KGATE_CHECK(SmokeHealth, BackendHealth,
-            {.title = "The backend's health endpoint answers 200 and a healthy status"}) {
+            {.title = "The backend's health endpoint answers 200 and a healthy status",
+             .figures = {{"latency", "ms"}}}) {
   expect_healthy(join_url(config().target.backend, config().profile.health_path));
 }
 
 KGATE_CHECK(SmokeHealth, FrontendHealth,
             {.title = "The frontend's health endpoint answers 200 and a healthy status",
-             .needs = kNeedsFrontend}) {
+             .needs = kNeedsFrontend,
+             .figures = {{"latency", "ms"}}}) {
   expect_healthy(join_url(config().target.frontend, config().profile.frontend_health_path));
 }
 

@@ -838,3 +838,175 @@ TEST(ReportsCharts, HtmlDrawsThemAndJsonKeepsTheData) {
 }
 
 }  // namespace
+
+namespace {
+
+using kgate::CriterionResult;
+using kgate::CriterionVerdict;
+
+// A run with release criteria of every kind: met, required not met, required not verified,
+// advisory not met, advisory not verified (a manual item).
+RunResult criteria_run() {
+  RunResult run = sample_run();
+  auto criterion = [](std::string id, CriterionVerdict v, bool required, std::string reason) {
+    CriterionResult c;
+    c.id = std::move(id);
+    c.text = "The sentence for " + c.id + " <as written> & signed";
+    c.source = "seed 001 §5.1";
+    c.required = required;
+    c.verdict = v;
+    c.reason = std::move(reason);
+    return c;
+  };
+  auto met = criterion("health", CriterionVerdict::Met, true, "smoke.Health.BackendHealth passed");
+  met.named_checks = {"smoke.Health.BackendHealth"};
+  met.named_figures = {"smoke.Health.BackendHealth.latency < 2s"};
+  met.checks = {{"smoke.Health.BackendHealth", "passed", ""}};
+  met.figures = {{"smoke.Health.BackendHealth.latency < 2s", "smoke.Health.BackendHealth",
+                  "latency", "12.5 ms", "held"}};
+  auto not_met =
+      criterion("isolation", CriterionVerdict::NotMet, true,
+                std::string("security.Authz.NoCrossUserRead failed: leaked ") + kPlantedSecret);
+  not_met.checks = {{"security.Authz.NoCrossUserRead", "failed", "leaked"}};
+  auto unverified = criterion("admin", CriterionVerdict::NotVerified, true,
+                              "smoke.Admin.AdminLogin skipped: no admin credentials");
+  unverified.checks = {{"smoke.Admin.AdminLogin", "skipped", ""},
+                       {"security.Headers.NoSniff", "not selected", ""}};
+  auto advisory =
+      criterion("split", CriterionVerdict::NotMet, false, "extra.Misc.SplitSecret failed");
+  auto manual = criterion("scanned", CriterionVerdict::NotVerified, false,
+                          "manual review: attach the scanner's report");
+  manual.manual = "attach the scanner's report";
+  run.criteria = {met, not_met, unverified, advisory, manual};
+  run.signoff.config_file = "kgate.yaml";
+  run.signoff.config_sha256 = std::string(64, 'a');
+  run.signoff.criteria_file = "criteria.yaml";
+  run.signoff.criteria_sha256 = std::string(64, 'b');
+  run.signoff.versions = {{"kgate", "0.1.0"},
+                          {"image todo/todo-backend backend", "registry.test/todo-app:1.2.3"},
+                          {"chart", "todo-1.2.3"}};
+  return run;
+}
+
+TEST_F(ReportsTest, CriteriaGateTheVerdict) {
+  RunResult run = criteria_run();
+  run.checks.clear();  // no check gates: the required criteria alone fail the gate
+  run.verdict.clear();
+  EXPECT_EQ(kgate::verdict_for(run), "FAIL");
+  EXPECT_TRUE(kgate::gates(run.criteria[1]));   // required, not met
+  EXPECT_TRUE(kgate::gates(run.criteria[2]));   // required, not verified
+  EXPECT_FALSE(kgate::gates(run.criteria[3]));  // advisory, not met
+  EXPECT_FALSE(kgate::gates(run.criteria[4]));  // advisory, not verified
+  run.criteria = {run.criteria[0], run.criteria[3], run.criteria[4]};
+  EXPECT_EQ(kgate::verdict_for(run), "PASS");
+  const std::string page = reports::html(run);
+  EXPECT_NE(page.find("All 1 required release criteria met"), std::string::npos);
+}
+
+TEST_F(ReportsTest, JsonCarriesTheCriteriaAndTheSignOff) {
+  const auto j = nlohmann::json::parse(reports::json_text(criteria_run()));
+  ASSERT_EQ(j["criteria"].size(), 5u);
+  const auto& met = j["criteria"][0];
+  EXPECT_EQ(met["id"], "health");
+  EXPECT_EQ(met["level"], "required");
+  EXPECT_EQ(met["verdict"], "met");
+  EXPECT_EQ(met["gates"], false);
+  EXPECT_EQ(met["figures"][0]["outcome"], "held");
+  EXPECT_EQ(met["figures"][0]["measured"], "12.5 ms");
+  EXPECT_EQ(j["criteria"][1]["verdict"], "not met");
+  EXPECT_EQ(j["criteria"][1]["gates"], true);
+  EXPECT_EQ(j["criteria"][1]["reason"], "security.Authz.NoCrossUserRead failed: leaked [REDACTED]");
+  EXPECT_EQ(j["criteria"][2]["verdict"], "not verified");
+  EXPECT_EQ(j["criteria"][2]["checks"][1]["status"], "not selected");
+  EXPECT_EQ(j["criteria"][3]["level"], "advisory");
+  EXPECT_EQ(j["criteria"][4]["manual"], "attach the scanner's report");
+  EXPECT_EQ(j["signoff"]["criteria_sha256"], std::string(64, 'b'));
+  EXPECT_EQ(j["signoff"]["versions"][1]["value"], "registry.test/todo-app:1.2.3");
+
+  const auto schema = load_schema();
+  expect_matches_object_schema(j, schema, schema, "results");
+  expect_matches_object_schema(j["signoff"], schema["properties"]["signoff"], schema, "signoff");
+  const auto& def = schema["$defs"]["criterion"];
+  for (const auto& c : j["criteria"]) {
+    expect_matches_object_schema(c, def, schema, "criterion");
+    for (const auto& k : c["checks"])
+      expect_matches_object_schema(k, def["properties"]["checks"]["items"], schema, "check");
+    for (const auto& f : c["figures"])
+      expect_matches_object_schema(f, def["properties"]["figures"]["items"], schema, "figure");
+  }
+  // A run without criteria still has both keys, empty.
+  const auto none = nlohmann::json::parse(reports::json_text(sample_run()));
+  EXPECT_EQ(none["criteria"], nlohmann::json::array());
+  EXPECT_EQ(none["signoff"]["criteria_file"], "");
+}
+
+TEST_F(ReportsTest, JunitHasACriteriaTestsuite) {
+  const std::string xml = reports::junit_xml(criteria_run());
+  std::unique_ptr<XmlNode> root;
+  ASSERT_NO_THROW(root = parse_xml(xml)) << xml;
+  const XmlNode* suite = nullptr;
+  for (const auto* s : root->all("testsuite"))
+    if (s->at("name") == "criteria") suite = s;
+  ASSERT_NE(suite, nullptr) << xml;
+  EXPECT_EQ(suite->at("tests"), "5");
+  EXPECT_EQ(suite->at("failures"), "2");  // what fails the gate: required not met / not verified
+  EXPECT_EQ(suite->at("skipped"), "1");   // advisory not verified
+  EXPECT_EQ(root->at("tests"), "9");      // 4 checks + 5 criteria
+  EXPECT_EQ(root->at("failures"), "4");
+  EXPECT_EQ(props_of(*suite).at("kgate.criteria_sha256"), std::string(64, 'b'));
+  EXPECT_EQ(props_of(*suite).at("version: chart"), "todo-1.2.3");
+  const auto cases = suite->all("testcase");
+  ASSERT_EQ(cases.size(), 5u);
+  EXPECT_EQ(cases[0]->at("name"), "health");
+  EXPECT_EQ(cases[0]->first("failure"), nullptr);
+  ASSERT_NE(cases[1]->first("failure"), nullptr);
+  EXPECT_EQ(cases[1]->first("failure")->at("type"), "not met");
+  EXPECT_EQ(cases[1]->first("failure")->at("message"),
+            "not met: security.Authz.NoCrossUserRead failed: leaked [REDACTED]");
+  ASSERT_NE(cases[2]->first("failure"), nullptr);
+  EXPECT_EQ(cases[2]->first("failure")->at("type"), "not verified");
+  EXPECT_EQ(cases[3]->first("failure"), nullptr);  // advisory: reported, not a failure
+  EXPECT_NE(cases[3]->first("system-out")->text.find("ADVISORY, NOT MET"), std::string::npos);
+  ASSERT_NE(cases[4]->first("skipped"), nullptr);
+  EXPECT_EQ(props_of(*cases[0]).at("verdict"), "met");
+  // No criteria, no criteria testsuite.
+  EXPECT_EQ(reports::junit_xml(sample_run()).find("name=\"criteria\""), std::string::npos);
+}
+
+TEST_F(ReportsTest, HtmlOpensWithTheCriteriaTableAboveTheSuites) {
+  const RunResult run = criteria_run();
+  const std::string page = reports::html(run);
+  const auto verdict = page.find("id=\"verdict\">FAIL</h1>");
+  const auto criteria = page.find("<section id=\"criteria\">");
+  const auto suites = page.find("<section id=\"suites\">");
+  ASSERT_NE(criteria, std::string::npos);
+  EXPECT_LT(verdict, criteria);
+  EXPECT_LT(criteria, suites);
+  // The sign-off header: target, versions, time, the files' hashes; then signature lines.
+  EXPECT_NE(page.find("registry.test/todo-app:1.2.3", criteria), std::string::npos);
+  EXPECT_NE(page.find("chart: todo-1.2.3", criteria), std::string::npos);
+  EXPECT_NE(page.find(std::string(64, 'a'), criteria), std::string::npos);
+  EXPECT_NE(page.find(std::string(64, 'b'), criteria), std::string::npos);
+  EXPECT_NE(page.find("2024-05-01T12:00:00Z", criteria), std::string::npos);
+  EXPECT_NE(page.find("<div>Signature</div>", criteria), std::string::npos);
+  EXPECT_NE(page.find("2 of 3 required criteria not met or not verified"), std::string::npos);
+  // One row per criterion, the sentence escaped, the verdicts, the figures, and links to cards.
+  EXPECT_NE(page.find("The sentence for health &lt;as written&gt; &amp; signed"),
+            std::string::npos);
+  EXPECT_NE(page.find("<span class=\"st st-notmet\">NOT MET</span>"), std::string::npos);
+  EXPECT_NE(page.find("<span class=\"st st-notverified\">NOT VERIFIED</span>"), std::string::npos);
+  EXPECT_NE(page.find("REQUIRED, FAILS THE GATE"), std::string::npos);
+  EXPECT_NE(page.find("smoke.Health.BackendHealth.latency &lt; 2s on smoke.Health.BackendHealth: "
+                      "12.5 ms (held)"),
+            std::string::npos);
+  // security.Authz.NoCrossUserRead is the run's second check: its card is #check-2.
+  EXPECT_NE(page.find("<a href=\"#check-2\"><code>security.Authz.NoCrossUserRead</code></a>"),
+            std::string::npos);
+  EXPECT_NE(page.find("id=\"check-2\""), std::string::npos);
+  EXPECT_NE(page.find("<code>security.Headers.NoSniff</code>: not selected"), std::string::npos);
+  EXPECT_EQ(page.find(kPlantedSecret), std::string::npos);
+  // No criteria, no section.
+  EXPECT_EQ(reports::html(sample_run()).find("id=\"criteria\""), std::string::npos);
+}
+
+}  // namespace

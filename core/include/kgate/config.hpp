@@ -201,6 +201,29 @@ struct KubernetesConfig {
   Millis request_timeout{10000};  // bound on each API call
 };
 
+// Release criteria: `criteria:` in kgate.yaml, or a file of its own (--criteria FILE), as written.
+// kgate/criteria.hpp checks them against the registry and decides them (docs/criteria.md).
+struct CriterionRef {
+  std::string text;  // a check id or glob, or a figure threshold ("load.p95 < 300ms")
+  int line = 0;      // where the text starts in its file (1-based), for file:line:column errors
+  int column = 0;
+};
+struct CriterionSpec {
+  std::string id;
+  std::string text;      // the sentence as the release manager wrote it
+  std::string source;    // where the sentence comes from ("seed 001 §5.2"); optional
+  bool required = true;  // level: required | advisory
+  std::vector<CriterionRef> checks;
+  std::vector<CriterionRef> figures;
+  std::string manual;  // what a person must review: kgate cannot verify it
+  std::string awaits;  // the suite that will verify it, once it exists
+  int line = 0, column = 0;
+};
+struct CriteriaConfig {
+  std::string file;  // the file they were read from; "" when there are none
+  std::vector<CriterionSpec> items;
+};
+
 struct ReportsConfig {
   std::string junit = "kgate-report/junit.xml";
   std::string html = "kgate-report/report.html";
@@ -216,6 +239,7 @@ struct Config {
   SecurityConfig security;
   LoadConfig load;
   KubernetesConfig kubernetes;
+  CriteriaConfig criteria;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};

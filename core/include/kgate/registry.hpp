@@ -38,6 +38,13 @@ enum Need : unsigned {
 // "identity, secret": the needs as words, for listings and skip reasons.
 std::string needs_text(unsigned needs);
 
+// A figure a check records with measure(name, value, unit), declared so that release criteria
+// can name it before anything runs ("load.Run.Scenario.p95 < 300ms"; docs/criteria.md).
+struct FigureInfo {
+  std::string name;  // as passed to measure(): "p95"
+  std::string unit;  // as passed to measure(): "ms", "s", "%", "req/s", "requests", ""
+};
+
 // What a check declares about itself (designated initializers follow this order).
 struct CheckInfo {
   std::string title;  // a sentence: what the check asserts
@@ -46,6 +53,7 @@ struct CheckInfo {
   std::vector<std::string> tags;        // extra tags; the group's name (lowercase) is always one
   unsigned needs = 0;                   // Need flags
   std::vector<std::string> depends_on;  // ids of checks whose results this one reads
+  std::vector<FigureInfo> figures;      // scalars it records that criteria may name
 };
 
 // A group of checks: the fixture class of KGATE_CHECK declares its suite and group.

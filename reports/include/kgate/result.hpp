@@ -113,6 +113,54 @@ struct SuiteResult {
   std::string error;  // a fixture that could not start or stop cleanly
 };
 
+// A release criterion as this run decided it (criteria files: docs/criteria.md). Met when every
+// check it names passed and every figure held; not met when one failed or a figure did not hold;
+// not verified otherwise (a check skipped, inconclusive, in error or not run; a figure not
+// measured; a manual review item) — never met by default.
+enum class CriterionVerdict { Met, NotMet, NotVerified };
+const char* to_string(CriterionVerdict v);  // "met", "not met", "not verified"
+
+// One check a criterion rests on, as the run left it.
+struct CriterionCheck {
+  std::string id;       // "smoke.Tasks.FullTaskFlow"
+  std::string status;   // a CheckStatus name, or "not selected" / "not run"
+  std::string message;  // the check's message (why it failed or skipped)
+};
+
+// One figure threshold of a criterion, on one check that records the figure.
+struct CriterionFigure {
+  std::string expression;  // as written: "load.p95 < 300ms"
+  std::string check;       // the check whose figure it is: "load.Run.Scenario"
+  std::string figure;      // the scalar's name there: "p95"
+  std::string measured;    // "231.5 ms"; "" when it was not measured
+  std::string outcome;     // "held", "not held", "not measured"
+};
+
+struct CriterionResult {
+  std::string id;
+  std::string text;    // the sentence as the release manager wrote it
+  std::string source;  // where the sentence comes from ("seed 001 §5.2"); may be empty
+  bool required = true;
+  std::string manual;  // what a person must review (kgate cannot verify it); may be empty
+  std::string awaits;  // the suite that will verify it once it exists; may be empty
+  std::vector<std::string> named_checks;   // check ids and globs, as written
+  std::vector<std::string> named_figures;  // figure thresholds, as written
+  CriterionVerdict verdict = CriterionVerdict::NotVerified;
+  std::string reason;                  // why, in one line
+  std::vector<CriterionCheck> checks;  // every check it rests on (globs expanded)
+  std::vector<CriterionFigure> figures;
+};
+
+// What a release manager signs: which configuration and which versions this run judged.
+struct SignOff {
+  std::string config_file;  // the kgate.yaml read ("" when none: the built-in defaults)
+  std::string config_sha256;
+  std::string criteria_file;  // where the criteria came from (kgate.yaml or --criteria FILE)
+  std::string criteria_sha256;
+  std::vector<Property> versions;  // "kgate", "image deployment/x container y", "chart", ...
+  std::string versions_note;       // why the app's versions are not known, when they are not
+};
+
 struct RunResult {
   std::string tool_version;
   std::string target;      // backend URL the run was against
@@ -126,7 +174,9 @@ struct RunResult {
   std::vector<Property> properties;  // facts of the run: auth, 429 answers seen, ...
   std::vector<SuiteResult> suite_results;
   std::vector<CheckResult> checks;
-  bool fail_on_skip = false;  // skipped and inconclusive checks fail the gate
+  bool fail_on_skip = false;              // skipped and inconclusive checks fail the gate
+  std::vector<CriterionResult> criteria;  // release criteria, when the run had any
+  SignOff signoff;                        // set when the run had criteria
   int exit_code = 0;
   std::string verdict;  // "PASS", "FAIL", "ABORTED", "ERROR"
 
@@ -139,8 +189,11 @@ struct RunResult {
 
 // True when a check with this status makes the gate fail.
 bool gates(CheckStatus s, bool fail_on_skip);
+// True when a criterion makes the gate fail: a required one that is not met or not verified.
+bool gates(const CriterionResult& c);
 // The gate's rule, in one place for kgate and every writer: ABORTED when interrupted; FAIL when a
-// check gates (failed, error, or with fail_on_skip skipped/inconclusive); else PASS.
+// check gates (failed, error, or with fail_on_skip skipped/inconclusive) or a required criterion
+// is not met or not verified; else PASS.
 std::string verdict_for(const RunResult& run);
 
 }  // namespace kgate
