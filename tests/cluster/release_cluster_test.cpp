@@ -111,6 +111,44 @@ class ReleaseClusterTest : public ::testing::Test {
     std::cout << "kgate collect (" << name << "), exit " << r.status << ":\n" << r.output;
     return {r.status, r.output};
   }
+  // The gate's shell of a CI template (ci/github/kgate.yml's step, ci/gitlab's script entry
+  // that runs `kgate collect`), extracted by tests/ci/check_ci.py and run as written with bash:
+  // `kgate` and `helm` on the PATH as a pipeline has them, the template's variables set.
+  Run ci_gate(const std::string& which, const std::string& name) {
+    const std::string source = std::getenv("KGATE_SOURCE_DIR");
+    const std::string bin = work_ + "/bin", script = work_ + "/" + name + ".sh";
+    fs::create_directories(bin);
+    std::error_code ec;
+    fs::create_symlink(kgate_binary(), bin + "/kgate", ec);
+    fs::create_symlink(helm_binary(), bin + "/helm", ec);
+    kgate::ProcessSpec extract;
+    extract.program = "python3";
+    extract.args = {source + "/tests/ci/check_ci.py", "extract", which};
+    extract.log_path = script;
+    kgate::ChildProcess x(extract);
+    if (x.wait(30s).value_or(-1) != 0) return {-1, "cannot extract: " + slurp(script)};
+    kgate::ProcessSpec spec;
+    spec.program = "bash";
+    spec.args = {script};
+    spec.workdir = work_;
+    spec.env_set["PATH"] = bin + ":" + std::getenv("PATH");
+    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
+    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
+    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
+    spec.env_set["RELEASE"] = kRelease;
+    spec.env_set["NAMESPACE"] = kNs;
+    spec.env_set["REPORT_DIR"] = work_ + "/" + name;
+    spec.env_set["GITHUB_OUTPUT"] = work_ + "/" + name + ".github-output";
+    spec.log_path = work_ + "/" + name + ".log";
+    kgate::ChildProcess p(spec);
+    auto status = p.wait(300s);
+    if (!status) p.stop(SIGTERM, 5s);
+    Run r{status.value_or(-1), slurp(spec.log_path)};
+    std::cout << which << " template's gate (" << name << "), exit " << r.status << ":\n"
+              << r.output.substr(r.output.size() > 1500 ? r.output.size() - 1500 : 0) << "\n";
+    return r;
+  }
   json results(const std::string& name) {
     return json::parse(slurp(work_ + "/" + name + "/results.json"), nullptr, false);
   }
@@ -287,6 +325,20 @@ TEST_F(ReleaseClusterTest, HelmTestRunsKgateAndCollectWritesItsReports) {
   tested_ = true;
 }
 
+// The CI templates' gate, as written in them: helm test, then kgate collect; exit 0 and the
+// reports where the templates publish them from.
+TEST_F(ReleaseClusterTest, TheCiTemplatesGatePassAsWritten) {
+  if (!tested_) GTEST_SKIP() << "helm test did not pass";
+  for (const std::string which : {"github", "gitlab"}) {
+    auto r = ci_gate(which, which + "-pass");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("kgate: gate passed"), std::string::npos) << r.output;
+    for (const auto* f : {"junit.xml", "report.html", "results.json"})
+      EXPECT_TRUE(fs::exists(work_ + "/" + which + "-pass/" + f)) << which << ": " << f;
+  }
+  EXPECT_EQ(slurp(work_ + "/github-pass.github-output"), "exit_code=0\n");
+}
+
 // An upgrade with a fault value (the backend's toggle answers 200 without toggling) rolls the
 // pods; `helm test` fails and `kgate collect` exits 1 with a JUnit naming exactly that failure.
 TEST_F(ReleaseClusterTest, AnUpgradeWithAFaultRollsThePodsAndFailsTheGate) {
@@ -315,6 +367,15 @@ TEST_F(ReleaseClusterTest, AnUpgradeWithAFaultRollsThePodsAndFailsTheGate) {
   const std::string junit = slurp(work_ + "/fail/junit.xml");
   EXPECT_NE(junit.find("failures=\"1\""), std::string::npos) << junit.substr(0, 800);
   EXPECT_NE(junit.find("<failure"), std::string::npos);
+
+  // The templates' gate fails the job on it, with the failure in the JUnit they publish.
+  for (const std::string which : {"github", "gitlab"}) {
+    auto g = ci_gate(which, which + "-fail");
+    EXPECT_EQ(g.status, 1) << g.output;
+    EXPECT_NE(g.output.find("the release gate failed"), std::string::npos) << g.output;
+    EXPECT_NE(slurp(work_ + "/" + which + "-fail/junit.xml").find("<failure"), std::string::npos);
+  }
+  EXPECT_EQ(slurp(work_ + "/github-fail.github-output"), "exit_code=1\n");
 }
 
 // helm rollback to the first revision: the pods roll back to the values without the fault.
