@@ -39,7 +39,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
       libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
-      libboost-system1.81.0 libsqlite3-0 libpq5 \
+      libsqlite3-0 libpq5 \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 1000 kgate \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /work --shell /usr/sbin/nologin kgate \

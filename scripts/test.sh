@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [ -x scripts/install-helm.sh ] && scripts/install-helm.sh
+[ -x scripts/install-actionlint.sh ] && scripts/install-actionlint.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/kgate/ccache}"
 # CI builds a fresh clone each time: paths relative to the checkout let ccache reuse objects.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1

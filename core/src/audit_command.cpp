@@ -82,9 +82,7 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
   return c;
 }
 
-namespace {
-
-std::string group_class(const std::string& group) {
+std::string audit_check_class(const std::string& group) {
   std::string out = "audit.";
   bool up = true;
   for (char c : group) {
@@ -98,16 +96,22 @@ std::string group_class(const std::string& group) {
   return out;
 }
 
+namespace {
+
 std::string where(const audit::Finding& f) {
   std::string s = f.location.file.empty() ? f.origin : f.location.file;
   if (f.location.line > 0) s += ":" + std::to_string(f.location.line);
   return s;
 }
 
-std::string line_of(const audit::Finding& f) {
+}  // namespace
+
+std::string audit_finding_text(const audit::Finding& f) {
   return (f.object.empty() ? "" : f.object + ": ") + f.message + " [" + where(f) +
          (f.path.empty() ? "" : " " + f.path) + "]";
 }
+
+namespace {
 
 std::string now_iso() {
   std::time_t t = std::time(nullptr);
@@ -125,7 +129,7 @@ std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcom
     const audit::Rule& r = *o.rule;
     CheckResult c;
     c.suite = "audit";
-    c.classname = group_class(r.group);
+    c.classname = audit_check_class(r.group);
     c.name = r.id;
     c.id = c.classname + "." + c.name;
     c.title = r.title;
@@ -139,15 +143,16 @@ std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcom
     int active = o.active();
     int suppressed = static_cast<int>(o.findings.size()) - active;
     for (const auto& f : o.findings)
-      if (!f.suppressed) c.detail += "- " + line_of(f) + "\n";
+      if (!f.suppressed) c.detail += "- " + audit_finding_text(f) + "\n";
     for (const auto& f : o.findings)
-      if (f.suppressed) c.detail += "- suppressed (" + f.suppression + "): " + line_of(f) + "\n";
+      if (f.suppressed)
+        c.detail += "- suppressed (" + f.suppression + "): " + audit_finding_text(f) + "\n";
     if (active > 0) {
       const audit::Finding* first = nullptr;
       for (const auto& f : o.findings)
         if (!f.suppressed && !first) first = &f;
       c.message = std::to_string(active) + (active == 1 ? " finding: " : " findings, the first: ") +
-                  line_of(*first);
+                  audit_finding_text(*first);
       bool fails = r.severity != audit::Severity::Info && r.severity >= fail_on;
       c.status = fails ? CheckStatus::Failed : CheckStatus::Warning;
       c.detail += std::string("Fix: ") + r.remediation;
@@ -267,7 +272,7 @@ int cmd_audit(const AuditArgs& a) {
     for (const auto& o : outcomes)
       for (const auto& f : o.findings)
         std::cout << (f.suppressed ? "  suppressed " : "  ") << o.rule->id << ": "
-                  << redact(line_of(f)) << "\n";
+                  << redact(audit_finding_text(f)) << "\n";
   print_summary(run, std::cout, ::isatty(STDOUT_FILENO));
 
   try {

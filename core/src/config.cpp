@@ -14,6 +14,7 @@
 
 #include "kgate/distributed/job.hpp"
 #include "criteria_yaml.hpp"
+#include "kgate/audit/rules.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -234,6 +235,7 @@ class Reader {
     return Reader(n, key_path(key), file_);
   }
   const YAML::Node& node() const { return node_; }
+  const std::string& file() const { return file_; }
 
   // Every key present must have been read: unknown keys are errors with a suggestion.
   void finish() const {
@@ -512,6 +514,54 @@ void read_check_timeout(Reader& s, const std::string& suite, Config& c) {
   if (t.count() > 0) c.suite_check_timeouts[suite] = t;
 }
 
+// suites.audit: the live audit's gate floor, which objects are the app's, suppressions (each
+// with a reason, its rule checked against the audit's rules) and image-scan reports.
+void read_audit(Reader& s, AuditSuiteConfig& a) {
+  s.one_of("fail_on", a.fail_on, severities());
+  s.str("selector", a.selector);
+  s.string_list("image_scans", a.image_scans);
+  s.one_of("image_severity", a.image_severity, {"low", "medium", "high", "critical"});
+  auto list = s.get("suppressions");
+  if (!list) return;
+  if (!list.IsSequence())
+    s.fail(list, "key 'suites.audit.suppressions': expected a list of {rule, object, reason}");
+  std::vector<std::string> ids;
+  for (const auto& r : audit::all_rules()) ids.push_back(r.id);
+  std::size_t i = 0;
+  for (const auto& item : list) {
+    const std::string where = "suites.audit.suppressions[" + std::to_string(i++) + "]";
+    if (!item.IsMap())
+      s.fail(item, "key '" + where + "': expected a mapping (rule, object, reason)");
+    AuditSuppressionConfig sup;
+    sup.where = s.file() + ":" + std::to_string(item.Mark().line + 1);
+    for (const auto& kv : item) {
+      const std::string k = kv.first.Scalar();
+      std::string* field = k == "rule"     ? &sup.rule
+                           : k == "object" ? &sup.object
+                           : k == "reason" ? &sup.reason
+                                           : nullptr;
+      if (!field) {
+        std::string hint = suggest(k, {"rule", "object", "reason"});
+        s.fail(kv.first, "unknown key '" + where + "." + k + "'" +
+                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+      if (!kv.second.IsScalar())
+        s.fail(kv.second, "key '" + where + "." + k + "': expected a string");
+      *field = s.interpolate(kv.second, k, kv.second.Scalar());
+    }
+    if (sup.rule.empty()) s.fail(item, "key '" + where + "': missing 'rule'");
+    if (!audit::find_rule(sup.rule)) {
+      std::string hint = suggest(sup.rule, ids);
+      s.fail(item["rule"], "key '" + where + ".rule': unknown audit rule '" + sup.rule + "'" +
+                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                               "; `kgate audit --list-rules` lists them");
+    }
+    if (sup.reason.find_first_not_of(" \t") == std::string::npos)
+      s.fail(item, "key '" + where + ".reason': every suppression needs a reason");
+    a.suppressions.push_back(std::move(sup));
+  }
+}
+
 void read_suites(Reader r, Config& c) {
   {
     Reader s = r.child("smoke");
@@ -539,6 +589,12 @@ void read_suites(Reader r, Config& c) {
     read_check_timeout(s, "load", c);
     read_load(s, c.load);
     read_distributed_load(s, c.load);
+    s.finish();
+  }
+  {
+    Reader s = r.child("audit");
+    read_check_timeout(s, "audit", c);
+    read_audit(s, c.audit);
     s.finish();
   }
   r.finish();

@@ -21,6 +21,7 @@
 #include "kgate/audit_command.hpp"
 #include "kgate/check.hpp"
 #include "kgate/cluster_command.hpp"
+#include "kgate/collect_command.hpp"
 #include "kgate/config.hpp"
 #include "kgate/distributed_load.hpp"
 #include "kgate/criteria.hpp"
@@ -105,6 +106,7 @@ struct RunArgs {
   SelectArgs select;
   std::string junit, html, json, report_dir;
   bool insecure = false, verbose = false, fail_on_skip = false;
+  bool results_block = false;  // print the results as a log block at the end (kgate collect)
 };
 
 void add_select_options(CLI::App* c, SelectArgs& a) {
@@ -321,9 +323,14 @@ int cmd_run(const RunArgs& a) {
     if (!criteria.empty()) run.criteria = decide_criteria(criteria, run, selected_ids);
   };
 
+  // A run of Kubernetes-only suites (the audit) needs no HTTP target.
+  const bool needs_target = std::any_of(selected.begin(), selected.end(), [](const CheckDef* c) {
+    const SuiteDef* s = find_suite(c->suite);
+    return !s || s->needs_target;
+  });
   std::unique_ptr<EmbeddedApp> embedded;
   std::string secret;
-  if (cfg.target.backend.empty()) {
+  if (cfg.target.backend.empty() && needs_target) {
     std::cout << "kgate: no target given: starting the embedded reference todo-app" << std::endl;
     try {
       embedded = std::make_unique<EmbeddedApp>();
@@ -337,23 +344,38 @@ int cmd_run(const RunArgs& a) {
     // kgate's own loopback child is not a live target: no need to spare it.
     cfg.security.max_rps = 0;
   }
-  run.target = cfg.target.backend;
+  run.target =
+      !cfg.target.backend.empty() ? cfg.target.backend
+      : cfg.kubernetes.configured
+          ? "Kubernetes " +
+                (cfg.kubernetes.release.empty() ? std::string("namespace")
+                                                : "release " + cfg.kubernetes.release) +
+                (cfg.kubernetes.namespace_.empty() ? "" : " in " + cfg.kubernetes.namespace_)
+          : "no target";
   std::cout << "kgate " << KGATE_VERSION << ": " << selected.size() << " checks (" << sel.describe()
-            << ") against " << cfg.target.backend << std::endl;
+            << ") against " << run.target << std::endl;
 
   auto finish = [&](int code_if_written) {
     run.duration_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    int code = code_if_written;
     try {
       write_reports(run, cfg.reports);
     } catch (const std::exception& e) {
       std::cerr << "kgate: cannot write reports: " << e.what() << std::endl;
-      return static_cast<int>(kExitReportsFailed);
+      code = kExitReportsFailed;
     }
-    return code_if_written;
+    // Last in the log, for `kgate collect` (a helm test pod's results travel through its log).
+    if (a.results_block) {
+      std::cerr << std::flush;
+      std::cout << std::flush;
+      std::cout << results_block(run) << std::flush;
+    }
+    return code;
   };
 
-  if (std::string err = preflight(cfg); !err.empty() && !interrupted()) {
+  if (std::string err = cfg.target.backend.empty() ? "" : preflight(cfg);
+      !err.empty() && !interrupted()) {
     CheckResult pre;
     pre.id = "preflight.Target.Reachable";
     pre.suite = "preflight";
@@ -520,6 +542,7 @@ int main(int argc, char** argv) {
       "  kgate init > kgate.yaml\n"
       "  kgate load http://localhost:7860/health --rate 2000 --duration 30s\n"
       "  kgate cluster-info --context kind-kgate\n"
+      "  helm test todo; kgate collect --release todo     # the helm test pod's reports\n"
       "Exit codes: 0 pass, 1 a gate failed, 2 usage or configuration error,\n"
       "            3 target unreachable, 4 reports not written, 130 interrupted.");
 
@@ -542,6 +565,9 @@ int main(int argc, char** argv) {
                 "skipped and inconclusive checks fail the gate (run.fail_on_skip)");
   run->add_flag("-k,--insecure", ra.insecure, "skip TLS certificate verification");
   run->add_flag("-v,--verbose", ra.verbose, "print every finding with its source, debug logs");
+  run->add_flag("--results-block", ra.results_block,
+                "end the output with the results as a marked block (for `kgate collect`, when "
+                "kgate runs in a helm test pod)");
   run->footer(
       "Examples:\n"
       "  kgate run --target http://localhost:7860 --frontend http://localhost:3000\n"
@@ -590,6 +616,8 @@ int main(int argc, char** argv) {
   AuditArgs aa;
   auto* audit = add_audit_command(app, aa);
   auto* load_worker = add_load_worker_command(app);
+  CollectArgs collect_args;
+  auto* collect = add_collect_command(app, collect_args);
 
   try {
     app.parse(argc, argv);
@@ -610,6 +638,7 @@ int main(int argc, char** argv) {
     if (*load_worker) return cmd_load_worker();
     if (*cluster_info) return cmd_cluster_info(ca);
     if (*audit) return cmd_audit(aa);
+    if (*collect) return cmd_collect(collect_args);
     if (*list) return cmd_list(la_list);
     if (*validate) {
       if (validate_path.empty() && validate_criteria.empty()) {

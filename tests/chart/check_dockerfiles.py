@@ -3,6 +3,13 @@
 
   check_dockerfiles.py [DOCKERFILE ...]   default: docker/*.Dockerfile
   check_dockerfiles.py --self-test        the checks catch known-bad Dockerfiles
+  check_dockerfiles.py --libraries DOCKERFILE BINARY [BINARY ...]
+                                          the runtime stage installs exactly the
+                                          packages of the shared libraries the
+                                          built binaries link (Debian 12 host)
+  check_dockerfiles.py --libraries-self-test BINARY
+                                          that check catches a missing and an
+                                          extra package
 
 Rules:
   pinned-base     every FROM names a tag with a version (or a digest); never
@@ -15,11 +22,18 @@ Rules:
                   and uses --no-install-recommends; apt-get update never alone
   no-remote-add   ADD fetches no URL (use a checked download in RUN instead)
   entrypoint      the final stage has an ENTRYPOINT or CMD
+  libraries       (--libraries) every library a binary links directly (its
+                  DT_NEEDED entries, resolved by ldd) comes from a package the
+                  final stage's apt-get install names, or from the slim base;
+                  every lib* package it names is linked by one of the binaries.
+                  So a missing library fails here, without a container engine.
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,12 +232,117 @@ def self_test() -> int:
     return 1 if failures else 0
 
 
+# Libraries debian:12-slim already has (apt itself links them): never listed.
+SLIM_BASE = {"libc6", "libgcc-s1", "libstdc++6"}
+
+
+def runtime_packages(text: str) -> set[str]:
+    """The packages the final stage's apt-get install lines name."""
+    global_args, stages = parse(text)
+    if not stages:
+        return set()
+    out: set[str] = set()
+    for ins in stages[-1].instructions:
+        if ins.keyword != "RUN":
+            continue
+        for part in re.split(r"&&|;", expand(ins.args, global_args)):
+            words = part.split()
+            if "apt-get" in words and "install" in words:
+                out |= {w for w in words[words.index("install") + 1:] if not w.startswith("-")}
+    return out
+
+
+def linked_packages(binary: str) -> dict[str, str]:
+    """{package: soname} of the libraries the binary links directly (DT_NEEDED), on this host."""
+    dynamic = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True).stdout
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
+    resolved = {}
+    for line in subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout.splitlines():
+        m = re.match(r"\s*(\S+) => (\S+)", line)
+        if m:
+            resolved[m.group(1)] = m.group(2)
+    out: dict[str, str] = {}
+    for soname in needed:
+        path = resolved.get(soname)
+        if not path or path == "not":
+            raise SystemExit(f"{binary}: {soname} is not found on this host (ldd)")
+        real = os.path.realpath(path)
+        # usrmerge: dpkg may know the file under /lib rather than /usr/lib, or by its symlink.
+        candidates = [path, real] + [c.replace("/usr/lib/", "/lib/", 1) for c in (path, real)]
+        owner = None
+        for c in candidates:
+            r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
+            if r.returncode == 0:
+                owner = r.stdout.split(":")[0].strip()
+                break
+        if not owner:
+            raise SystemExit(f"{binary}: no Debian package owns {path} (is this a Debian 12 host?)")
+        out[owner] = soname
+    return out
+
+
+def check_libraries(text: str, label: str, binaries: list[str]) -> list[str]:
+    errors = []
+    listed = runtime_packages(text)
+    needed: dict[str, str] = {}
+    for b in binaries:
+        for pkg, soname in linked_packages(b).items():
+            needed.setdefault(pkg, f"{soname} of {Path(b).name}")
+    for pkg, why in sorted(needed.items()):
+        if pkg not in listed and pkg not in SLIM_BASE:
+            errors.append(f"{label}: [libraries] the runtime stage does not install {pkg} ({why})")
+    for pkg in sorted(listed):
+        if pkg.startswith("lib") and pkg not in needed:
+            errors.append(f"{label}: [libraries] the runtime stage installs {pkg}, which no binary links")
+    return errors
+
+
+def libraries_self_test(binary: str) -> int:
+    pkgs = sorted(p for p in linked_packages(binary) if p not in SLIM_BASE)
+    if not pkgs:
+        print(f"check_dockerfiles libraries self-test: {binary} links nothing beyond the base")
+        return 1
+    def dockerfile(packages):
+        return ("FROM debian:12.11 AS b\nFROM debian:12.11-slim\nRUN apt-get update \\\n"
+                " && apt-get install -y --no-install-recommends ca-certificates " + " ".join(packages) +
+                " \\\n && rm -rf /var/lib/apt/lists/*\nUSER 1000\nHEALTHCHECK CMD true\nCMD x\n")
+    cases = [
+        (pkgs, set()),
+        (pkgs[1:], {f"does not install {pkgs[0]}"}),
+        (pkgs + ["libboost-system1.81.0"], {"installs libboost-system1.81.0, which no binary links"}),
+    ]
+    failures = []
+    for packages, expected in cases:
+        got = check_libraries(dockerfile(packages), "case", [binary])
+        found = {e for e in got for x in expected if x in e}
+        if len(got) != len(expected) or len(found) != len(expected):
+            failures.append(f"packages {packages}: expected {sorted(expected)}, got {got}")
+    for f in failures:
+        print(f"check_dockerfiles libraries self-test: {f}")
+    if not failures:
+        print(f"check_dockerfiles libraries self-test: {len(cases)} cases on {binary} ({', '.join(pkgs)}) judged as expected")
+    return 1 if failures else 0
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0
     if argv and argv[0] == "--self-test":
         return self_test()
+    if argv and argv[0] == "--libraries-self-test" and len(argv) == 2:
+        return libraries_self_test(argv[1])
+    if argv and argv[0] == "--libraries":
+        if len(argv) < 3:
+            print("usage: check_dockerfiles.py --libraries DOCKERFILE BINARY [BINARY ...]")
+            return 2
+        f = Path(argv[1])
+        errors = check_libraries(f.read_text(), f.name, argv[2:])
+        print(f"{f.name}: {'ok' if not errors else f'{len(errors)} problem(s)'} "
+              f"(links of {', '.join(Path(b).name for b in argv[2:])})")
+        for e in errors:
+            print(f"  {e}")
+        return 1 if errors else 0
     files = [Path(a) for a in argv] or sorted((REPO / "docker").glob("*.Dockerfile"))
     if not files:
         print("check_dockerfiles: no Dockerfiles found in docker/")

@@ -136,6 +136,10 @@ def check_policy(docs: list[dict], external_secrets: frozenset[str] = frozenset(
             if lbl not in labels:
                 err(f"{name_of(d)}: missing label {lbl}")
 
+    # Service accounts a RoleBinding grants something: their pods call the API (the test pod's
+    # live audit) and may mount a token; every other pod must not.
+    bound = {s.get("name") for b in by_kind.get("RoleBinding", []) for s in b.get("subjects") or []
+             if s.get("kind") == "ServiceAccount"}
     workloads = [d for d in docs if pod_template(d)]
     if not workloads:
         err("no workloads rendered")
@@ -143,7 +147,7 @@ def check_policy(docs: list[dict], external_secrets: frozenset[str] = frozenset(
         where = name_of(d)
         meta, pod = pod_template(d)
         psc = pod.get("securityContext") or {}
-        if pod.get("automountServiceAccountToken") is not False:
+        if pod.get("automountServiceAccountToken") is not False and pod.get("serviceAccountName") not in bound:
             err(f"{where}: automountServiceAccountToken must be false")
         if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
             err(f"{where}: uses host namespaces")
@@ -385,15 +389,33 @@ def expect_default(docs):
     assert data["DATABASE_URL"].startswith("postgresql://todo:") and "@todo-postgresql:5432/todo" in data["DATABASE_URL"]
     assert data["POSTGRES_PASSWORD"] in data["DATABASE_URL"]
     assert len(data["BETTER_AUTH_SECRET"]) >= 32
-    # helm test: kgate smoke against the backend Service, secret from the same Secret.
-    test = one(docs, "Pod", "todo-kgate-smoke")
+    # helm test: kgate's smoke, security and audit suites against the backend Service, secret
+    # from the same Secret, results as a block at the end of the log (kgate collect).
+    test = one(docs, "Pod", "todo-kgate")
     assert test["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert test["metadata"]["annotations"]["helm.sh/hook-delete-policy"] == "before-hook-creation"
     kg = test["spec"]["containers"][0]
     assert kg["image"] == "kgate/kgate:0.1.0", kg["image"]
     assert kg["args"][0] == "run" and arg_after(kg, "--target") == "http://todo-backend:7860"
-    assert arg_after(kg, "--suites") == "smoke"
+    assert arg_after(kg, "--suites") == "smoke,security,audit"
+    assert "--results-block" in kg["args"] and arg_after(kg, "--config") == "/etc/kgate/kgate.yaml"
     assert env_value(kg, "BETTER_AUTH_SECRET") == {"secretKeyRef": {"name": "todo-secrets", "key": "BETTER_AUTH_SECRET"}}
     assert test["spec"]["restartPolicy"] == "Never"
+    # The live audit's identity: its own service account, bound to a read-only Role in the
+    # namespace, the only pod that mounts a token. Not hooks: `helm uninstall` removes them.
+    assert test["spec"]["serviceAccountName"] == "todo-kgate" and test["spec"]["automountServiceAccountToken"] is True
+    role = one(docs, "Role", "todo-kgate")
+    verbs = {v for r in role["rules"] for v in r["verbs"]}
+    assert verbs == {"get", "list"}, verbs
+    assert not any("*" in r["resources"] + r["apiGroups"] for r in role["rules"]), role["rules"]
+    binding = one(docs, "RoleBinding", "todo-kgate")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "todo-kgate"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "todo-kgate", "namespace": NAMESPACE}]
+    assert one(docs, "ServiceAccount", "todo-kgate")["automountServiceAccountToken"] is False
+    for kind in ("ServiceAccount", "Role", "RoleBinding", "ConfigMap"):
+        assert not is_hook(one(docs, kind, "todo-kgate")), kind
+    kgate_yaml = yaml.safe_load(one(docs, "ConfigMap", "todo-kgate")["data"]["kgate.yaml"])
+    assert kgate_yaml == {"kubernetes": {"release": "todo", "namespace": NAMESPACE}}, kgate_yaml
     assert be["image"] == "kgate/todo-app:0.1.0"
 
 
@@ -446,7 +468,7 @@ def expect_existing_secret(docs):
     for dep in ("todo-backend", "todo-frontend"):
         c = container(docs, "Deployment", dep, dep.split("-")[1])
         assert env_value(c, "DATABASE_URL") == {"secretKeyRef": {"name": "my-app-secrets", "key": "DATABASE_URL"}}
-    kg = one(docs, "Pod", "todo-kgate-smoke")["spec"]["containers"][0]
+    kg = one(docs, "Pod", "todo-kgate")["spec"]["containers"][0]
     assert env_value(kg, "BETTER_AUTH_SECRET")["secretKeyRef"]["name"] == "my-app-secrets"
 
 
@@ -479,12 +501,17 @@ def expect_custom(docs):
     assert one(docs, "Service", "todo-backend")["spec"]["ports"][0]["port"] == 8000
     fe = container(docs, "Deployment", "todo-frontend", "frontend")
     assert arg_after(fe, "--backend-url") == "http://todo-backend:8000"
-    kg = one(docs, "Pod", "todo-kgate-smoke")["spec"]["containers"][0]
+    test = one(docs, "Pod", "todo-kgate")
+    kg = test["spec"]["containers"][0]
     assert arg_after(kg, "--target") == "http://todo-backend:8000"
     assert arg_after(kg, "--suites") == "smoke,security"
     assert arg_after(kg, "--config") == "/etc/kgate/kgate.yaml"
-    cm = one(docs, "ConfigMap", "todo-kgate-smoke")
-    assert "kgate.yaml" in cm["data"] and cm["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    # Without the audit: no API access, no RBAC; the user's config merged over the generated one.
+    assert test["spec"]["automountServiceAccountToken"] is False and test["spec"]["serviceAccountName"] == "todo"
+    assert not find(docs, "Role") and not find(docs, "RoleBinding")
+    cm = yaml.safe_load(one(docs, "ConfigMap", "todo-kgate")["data"]["kgate.yaml"])
+    assert cm == {"kubernetes": {"release": "todo", "namespace": NAMESPACE, "request_timeout": "5s"},
+                  "target": {"request_timeout": "5s"}}, cm
     assert env_value(be, "LLM_API_KEY") == {"secretKeyRef": {"name": "todo-secrets", "key": "LLM_API_KEY"}}
     assert env_value(fe, "LLM_API_KEY") is None
     hpa = one(docs, "HorizontalPodAutoscaler", "todo-backend")["spec"]
@@ -517,7 +544,7 @@ SCENARIOS = {
                        expect_fixed_replicas, ()),
     "custom": (["--set", "backend.port=8000", "--set", "backend.service.port=8000", "--set", "backend.threads=4",
                 "--set", "tests.kgate.suites={smoke,security}",
-                "--set-string", "tests.kgate.config=target:\n  request_timeout: 5s\n",
+                "--set-string", "tests.kgate.config=target:\n  request_timeout: 5s\nkubernetes:\n  request_timeout: 5s\n",
                 "--set", "secrets.extra.LLM_API_KEY=sk-not-a-real-key-0000",
                 "--set", "backend.autoscaling.minReplicas=3", "--set", "backend.autoscaling.maxReplicas=9",
                 "--set", "backend.autoscaling.targetMemoryUtilizationPercentage=80"], expect_custom, ()),

@@ -84,6 +84,8 @@ containers:
   return out;
 }
 
+void create_objects(LocalCluster& c);
+
 class AuditClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { cluster_ = new LocalCluster(); }
@@ -91,12 +93,20 @@ class AuditClusterTest : public ::testing::Test {
     delete cluster_;
     cluster_ = nullptr;
   }
+  static void ensure_objects() {
+    static bool created = false;
+    if (created) return;
+    create_objects(*cluster_);
+    created = !::testing::Test::HasFatalFailure();
+  }
   static LocalCluster* cluster_;
 };
 LocalCluster* AuditClusterTest::cluster_ = nullptr;
 
-TEST_F(AuditClusterTest, LiveAuditSeesTheInjectedSidecarAndNeverASecretValue) {
-  auto& c = *cluster_;
+// The namespace both stories audit: a ReplicaSet whose template has its requests, an adopted pod
+// with an injected sidecar without a cpu request, an HPA on cpu Utilization, a Secret with a
+// planted value. Created once (the first test to run), the stories only read it.
+void create_objects(LocalCluster& c) {
   c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: " + kNs + "}\n");
   // Pods are admitted once the namespace's default service account exists (its controller
   // creates it shortly after the namespace).
@@ -158,6 +168,11 @@ spec:
   - type: Resource
     resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}
 )");
+}
+
+TEST_F(AuditClusterTest, LiveAuditSeesTheInjectedSidecarAndNeverASecretValue) {
+  auto& c = *cluster_;
+  ASSERT_NO_FATAL_FAILURE(ensure_objects());
 
   // The library: Secret values are blanked as they arrive.
   auto objects = kgate::audit::load_live(c.client(), {kNs, "app=audit-live"});
@@ -210,3 +225,98 @@ spec:
 }
 
 }  // namespace
+
+namespace {
+
+std::set<std::string> with_status(const json& results, const std::string& status) {
+  std::set<std::string> out;
+  for (const auto& check : results["checks"])
+    if (check.value("status", "") == status) out.insert(check.value("id", ""));
+  return out;
+}
+
+const json* check_of(const json& results, const std::string& id) {
+  for (const auto& check : results["checks"])
+    if (check.value("id", "") == id) return &check;
+  return nullptr;
+}
+
+std::string property(const json& check, const std::string& name) {
+  return check.value("properties", json::object()).value(name, "");
+}
+
+}  // namespace
+
+// The same rules as checks of `kgate run --suites audit`: one check per rule, reading the live
+// objects once (the suite's fixture), the findings as failures at or above suites.audit.fail_on,
+// a suppression from kgate.yaml visible as such. No HTTP target: the run starts no app.
+TEST_F(AuditClusterTest, TheAuditSuiteOfKgateRunGatesOnTheLiveObjects) {
+  auto& c = *cluster_;
+  ASSERT_NO_FATAL_FAILURE(ensure_objects());
+  char tmpl[] = "/tmp/kgate-audit-suite-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  auto run = [&](const std::string& name, const std::string& audit_yaml) {
+    const std::string config = dir + "/" + name + ".yaml";
+    std::ofstream(config) << "kubernetes:\n  kubeconfig: " << c.kubeconfig()
+                          << "\n  namespace: " << kNs
+                          << "\n  deployments:\n    backend: audit-live\n"
+                          << "suites:\n  audit:\n    selector: app=audit-live\n"
+                          << audit_yaml;
+    auto r = c.command(
+        kgate_binary(),
+        {"run", "--config", config, "--suites", "audit", "--report-dir", dir + "/" + name}, 120s);
+    std::cout << "kgate run --suites audit (" << name << "):\n" << r.output;
+    EXPECT_EQ(r.output.find(kPlanted), std::string::npos) << "the planted value on the console";
+    for (const auto* f : {"results.json", "junit.xml", "report.html"})
+      EXPECT_EQ(slurp(dir + "/" + name + "/" + f).find(kPlanted), std::string::npos) << f;
+    return std::pair{r, json::parse(slurp(dir + "/" + name + "/results.json"), nullptr, false)};
+  };
+
+  // Every rule is a check; the two defects fail it, exactly.
+  auto [plain, results] = run("plain", "");
+  EXPECT_EQ(plain.status, 1) << plain.output;
+  ASSERT_TRUE(results.is_object()) << plain.output;
+  EXPECT_EQ(results["checks"].size(), kgate::audit::all_rules().size());
+  EXPECT_EQ(plain.output.find("embedded reference todo-app"), std::string::npos)
+      << "an audit-only run needs no HTTP target";
+  EXPECT_EQ(with_status(results, "failed"),
+            (std::set<std::string>{"audit.CrossObject.hpa-requests",
+                                   "audit.Reliability.resource-requests"}));
+  // Below the default floor (medium): a warning, not a failure.
+  EXPECT_EQ(with_status(results, "warning"),
+            (std::set<std::string>{"audit.Reliability.image-digest"}));
+  const json* hpa = check_of(results, "audit.CrossObject.hpa-requests");
+  ASSERT_NE(hpa, nullptr);
+  EXPECT_NE(hpa->dump().find("container 'mesh-proxy'"), std::string::npos) << hpa->dump(1);
+  EXPECT_EQ(hpa->value("severity", ""), "high") << hpa->dump(1);
+  EXPECT_FALSE(hpa->value("reference", "").empty()) << hpa->dump(1);
+
+  // A suppression with its reason: that rule passes, its finding still shown as suppressed.
+  auto [quiet, suppressed] = run("suppressed", R"(    suppressions:
+      - rule: resource-requests
+        object: Pod/audit-live-injected
+        reason: the mesh sidecar's requests come from its injector (ticket 42)
+)");
+  EXPECT_EQ(quiet.status, 1) << quiet.output;
+  ASSERT_TRUE(suppressed.is_object()) << quiet.output;
+  EXPECT_EQ(with_status(suppressed, "failed"),
+            (std::set<std::string>{"audit.CrossObject.hpa-requests"}));
+  const json* rr = check_of(suppressed, "audit.Reliability.resource-requests");
+  ASSERT_NE(rr, nullptr);
+  EXPECT_EQ(rr->value("status", ""), "passed") << rr->dump(1);
+  EXPECT_NE(property(*rr, "suppressed findings").find("Pod/audit-live-injected"), std::string::npos)
+      << rr->dump(1);
+  EXPECT_NE(property(*rr, "suppressed findings").find("ticket 42"), std::string::npos)
+      << rr->dump(1);
+
+  // Below the floor: with fail_on critical the same findings are warnings and the gate passes.
+  auto [lenient, warned] = run("lenient", "    fail_on: critical\n");
+  EXPECT_EQ(lenient.status, 0) << lenient.output;
+  ASSERT_TRUE(warned.is_object()) << lenient.output;
+  EXPECT_TRUE(with_status(warned, "failed").empty());
+  EXPECT_EQ(
+      with_status(warned, "warning"),
+      (std::set<std::string>{"audit.CrossObject.hpa-requests", "audit.Reliability.image-digest",
+                             "audit.Reliability.resource-requests"}));
+  std::filesystem::remove_all(dir);
+}

@@ -228,5 +228,37 @@ TEST(Config, DistributedLoadNeedsAClusterAndTakesKubernetesQuantities) {
             std::string::npos)
       << error_of(mix);
 }
+
+// suites.audit: the live audit suite's floor, selector and suppressions (each rule checked
+// against the audit's rules, each with a reason), errors naming the place.
+TEST(Config, AuditSuiteKeys) {
+  Config c = parse_config(R"(suites:
+  audit:
+    fail_on: high
+    selector: app=todo
+    suppressions:
+      - rule: image-digest
+        object: Deployment/todo-*
+        reason: tags are immutable in our registry
+)",
+                          "kgate.yaml");
+  EXPECT_EQ(c.audit.fail_on, "high");
+  EXPECT_EQ(c.audit.selector, "app=todo");
+  ASSERT_EQ(c.audit.suppressions.size(), 1u);
+  EXPECT_EQ(c.audit.suppressions[0].rule, "image-digest");
+  EXPECT_EQ(c.audit.suppressions[0].where, "kgate.yaml:6");
+  EXPECT_EQ(parse_config("", "kgate.yaml").audit.fail_on, "medium");
+
+  auto unknown = error_of(
+      "suites:\n  audit:\n    suppressions:\n      - rule: image-digset\n"
+      "        reason: x\n");
+  EXPECT_NE(unknown.find("kgate.yaml:4:"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("did you mean 'image-digest'"), std::string::npos) << unknown;
+  auto no_reason = error_of("suites:\n  audit:\n    suppressions:\n      - rule: image-digest\n");
+  EXPECT_NE(no_reason.find("every suppression needs a reason"), std::string::npos) << no_reason;
+  auto bad_key = error_of("suites:\n  audit:\n    suppressions:\n      - rul: image-digest\n");
+  EXPECT_NE(bad_key.find("did you mean 'rule'"), std::string::npos) << bad_key;
+}
+
 }  // namespace
 }  // namespace kgate

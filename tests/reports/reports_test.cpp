@@ -1010,3 +1010,26 @@ TEST_F(ReportsTest, HtmlOpensWithTheCriteriaTableAboveTheSuites) {
 }
 
 }  // namespace
+
+// `kgate collect` rebuilds a run from results.json (as a helm test pod's log carries it) and
+// writes the reports again: the round trip must lose nothing the reports show.
+TEST_F(ReportsTest, ResultsJsonReadsBackIntoTheSameReports) {
+  const RunResult run = sample_run();
+  const std::string text = reports::json_text(run);
+  const RunResult back = reports::parse_results_json(text);
+  EXPECT_EQ(reports::json_text(back), text);
+  EXPECT_EQ(reports::junit_xml(back), reports::junit_xml(run));
+  EXPECT_EQ(reports::html(back), reports::html(run));
+}
+
+TEST_F(ReportsTest, ResultsJsonReadErrorsNameTheJsonPath) {
+  auto j = nlohmann::json::parse(reports::json_text(sample_run()));
+  j["checks"][1]["status"] = 7;
+  try {
+    reports::parse_results_json(j.dump());
+    FAIL() << "a number as a status was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("checks[1].status"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(reports::parse_results_json("[]"), std::runtime_error);
+}

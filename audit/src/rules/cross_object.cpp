@@ -411,7 +411,9 @@ std::vector<std::pair<const Object*, std::string>> app_bindings(const Objects& o
       for (const auto& s : *subjects) {
         if (s.value("kind", "") != "ServiceAccount") continue;
         std::string ns = s.value("namespace", std::string(kind) == "RoleBinding" ? b->ns() : "");
-        if (accounts.count({ns, s.value("name", "")})) {
+        // A rendered chart's pods carry no namespace (it comes with the install): by name.
+        if (accounts.count({ns, s.value("name", "")}) ||
+            accounts.count({"", s.value("name", "")})) {
           out.push_back({b, s.value("name", "")});
           break;
         }

@@ -14,6 +14,7 @@ namespace kgate {
 
 namespace audit {
 struct RuleOutcome;
+struct Finding;
 enum class Severity;
 }  // namespace audit
 
@@ -45,5 +46,9 @@ int cmd_audit(const AuditArgs& args);
 // at or above fail_on), warning (findings below it), passed, or skipped (nothing to inspect).
 std::vector<CheckResult> audit_check_results(const std::vector<audit::RuleOutcome>& outcomes,
                                              audit::Severity fail_on);
+// Shared with the audit suite of `kgate run`: a rule group's check class ("pod-security" ->
+// "audit.PodSecurity"), and a finding in one line ("Deployment/x: message [where path]").
+std::string audit_check_class(const std::string& group);
+std::string audit_finding_text(const audit::Finding& finding);
 
 }  // namespace kgate

@@ -224,6 +224,24 @@ struct CriteriaConfig {
   std::vector<CriterionSpec> items;
 };
 
+// The audit suite (suites/audit): the audit's rules over the live objects of kubernetes:'s
+// namespace (or release). Suppressions as `kgate audit --suppressions` reads them, inline.
+struct AuditSuppressionConfig {
+  std::string rule;    // a rule id (checked against the audit's rules)
+  std::string object;  // "Kind/name", "ns/Kind/name", '*' globs; empty: every object
+  std::string reason;  // required
+  std::string where;   // "file:line" of the entry, for the reports
+};
+struct AuditSuiteConfig {
+  std::string fail_on = "medium";  // lowest rule severity whose findings fail the gate
+  // The app's objects: empty means app.kubernetes.io/instance=<kubernetes.release>, or the whole
+  // namespace when only deployments are named.
+  std::string selector;
+  std::vector<AuditSuppressionConfig> suppressions;
+  std::vector<std::string> image_scans;  // Trivy or Grype JSON reports
+  std::string image_severity = "critical";
+};
+
 struct ReportsConfig {
   std::string junit = "kgate-report/junit.xml";
   std::string html = "kgate-report/report.html";
@@ -240,6 +258,7 @@ struct Config {
   LoadConfig load;
   KubernetesConfig kubernetes;
   CriteriaConfig criteria;
+  AuditSuiteConfig audit;  // suites.audit
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};

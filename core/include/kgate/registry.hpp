@@ -89,6 +89,9 @@ struct SuiteDef {
   std::function<Millis(const Config&)> default_check_timeout;
   // Findings of checks below this severity are warnings (a severity name; "" = all gate).
   std::function<std::string(const Config&)> fail_on;
+  // False for a suite that reads only the Kubernetes API (audit): a run of such suites alone
+  // needs no HTTP target, so kgate neither starts its embedded app nor waits for one.
+  bool needs_target = true;
 };
 
 // Registers a suite (called by KGATE_SUITE at static initialisation).

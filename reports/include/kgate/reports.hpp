@@ -16,6 +16,10 @@ std::string junit_xml(const RunResult& run);
 std::string html(const RunResult& run);
 std::string json_text(const RunResult& run);
 
+// results.json's text (schema kgate/results/v2) back into the model, for writing the reports of
+// a run that happened elsewhere (kgate collect). Throws std::runtime_error naming the JSON path.
+RunResult parse_results_json(const std::string& text);
+
 // Writes content to path atomically; creates parent directories.
 void write_file_atomically(const std::string& path, const std::string& content);
 
