@@ -125,6 +125,88 @@ std::vector<Event> events(const Json& o, const std::string& path) {
   return out;
 }
 
+std::vector<Table> tables(const Json& o, const std::string& path) {
+  std::vector<Table> out;
+  const Json& list = array(o, "tables", path);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = path + ".tables[" + std::to_string(i) + "]";
+    Table t;
+    t.title = text(list[i], "title", at);
+    t.columns = strings(list[i], "columns", at);
+    const Json& rows = array(list[i], "rows", at);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::string r_at = at + ".rows[" + std::to_string(r) + "]";
+      if (!rows[r].is_array()) bad(r_at, "expected a list");
+      std::vector<std::string> row;
+      for (std::size_t k = 0; k < rows[r].size(); ++k) {
+        if (!rows[r][k].is_string()) bad(r_at + "[" + std::to_string(k) + "]", "not a string");
+        row.push_back(rows[r][k].get<std::string>());
+      }
+      t.rows.push_back(std::move(row));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The release criteria as decided by the run that wrote them: read back, never re-decided.
+CriterionResult criterion(const Json& j, const std::string& at) {
+  CriterionResult c;
+  member(j, "id", at);
+  c.id = text(j, "id", at);
+  c.text = text(j, "text", at);
+  c.source = text(j, "source", at);
+  const std::string level = text(j, "level", at);
+  if (level != "required" && level != "advisory")
+    bad(at + ".level", "'" + level + "' is neither required nor advisory");
+  c.required = level == "required";
+  member(j, "verdict", at);
+  const std::string verdict = text(j, "verdict", at);
+  bool known = false;
+  for (auto v : {CriterionVerdict::Met, CriterionVerdict::NotMet, CriterionVerdict::NotVerified})
+    if (verdict == to_string(v)) c.verdict = v, known = true;
+  if (!known) bad(at + ".verdict", "unknown verdict '" + verdict + "'");
+  c.reason = text(j, "reason", at);
+  c.manual = text(j, "manual", at);
+  c.awaits = text(j, "awaits", at);
+  c.named_checks = strings(j, "named_checks", at);
+  c.named_figures = strings(j, "named_figures", at);
+  const Json& checks = array(j, "checks", at);
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const std::string k_at = at + ".checks[" + std::to_string(i) + "]";
+    c.checks.push_back({text(checks[i], "id", k_at), text(checks[i], "status", k_at),
+                        text(checks[i], "message", k_at)});
+  }
+  const Json& figures = array(j, "figures", at);
+  for (std::size_t i = 0; i < figures.size(); ++i) {
+    const std::string f_at = at + ".figures[" + std::to_string(i) + "]";
+    const Json& f = figures[i];
+    c.figures.push_back({text(f, "expression", f_at), text(f, "check", f_at),
+                         text(f, "figure", f_at), text(f, "measured", f_at),
+                         text(f, "outcome", f_at)});
+  }
+  return c;
+}
+
+SignOff signoff(const Json& doc) {
+  SignOff s;
+  if (!doc.contains("signoff")) return s;
+  const Json& j = doc["signoff"];
+  const std::string at = "$.signoff";
+  if (!j.is_object()) bad(at, "expected an object");
+  s.config_file = text(j, "config_file", at);
+  s.config_sha256 = text(j, "config_sha256", at);
+  s.criteria_file = text(j, "criteria_file", at);
+  s.criteria_sha256 = text(j, "criteria_sha256", at);
+  s.versions_note = text(j, "versions_note", at);
+  const Json& versions = array(j, "versions", at);
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    const std::string v_at = at + ".versions[" + std::to_string(i) + "]";
+    s.versions.push_back({text(versions[i], "name", v_at), text(versions[i], "value", v_at)});
+  }
+  return s;
+}
+
 CheckStatus status_of(const std::string& s, const std::string& path) {
   for (auto st : {CheckStatus::Passed, CheckStatus::Failed, CheckStatus::Warning,
                   CheckStatus::Skipped, CheckStatus::Inconclusive, CheckStatus::Error})
@@ -157,6 +239,7 @@ CheckResult check(const Json& j, const std::string& at) {
         {text(t, "expression", at), text(t, "measured", at), flag(t, "passed", at)});
   c.charts = charts(j, at);
   c.events = events(j, at);
+  c.tables = tables(j, at);
   const Json& evidence = array(j, "evidence", at);
   for (std::size_t i = 0; i < evidence.size(); ++i) {
     const std::string e_at = at + ".evidence[" + std::to_string(i) + "]";
@@ -213,6 +296,10 @@ RunResult parse_results_json(const std::string& text_in) {
   const Json& checks = array(doc, "checks", "$");
   for (std::size_t i = 0; i < checks.size(); ++i)
     run.checks.push_back(check(checks[i], "$.checks[" + std::to_string(i) + "]"));
+  const Json& criteria = array(doc, "criteria", "$");
+  for (std::size_t i = 0; i < criteria.size(); ++i)
+    run.criteria.push_back(criterion(criteria[i], "$.criteria[" + std::to_string(i) + "]"));
+  run.signoff = signoff(doc);
   return run;
 }
 

@@ -1022,6 +1022,30 @@ TEST_F(ReportsTest, ResultsJsonReadsBackIntoTheSameReports) {
   EXPECT_EQ(reports::html(back), reports::html(run));
 }
 
+// The same with what later parts added to the model: release criteria with their sign-off, and
+// tables (the distributed load's per-worker table). `kgate collect` must not drop them.
+TEST_F(ReportsTest, ResultsJsonReadsBackCriteriaSignOffAndTables) {
+  RunResult run = criteria_run();
+  run.checks[0].tables.push_back(
+      {"workers", {"worker", "requests"}, {{"0", "502"}, {"1", "502"}, {"2", "501"}}});
+  const std::string text = reports::json_text(run);
+  const RunResult back = reports::parse_results_json(text);
+  ASSERT_EQ(back.criteria.size(), run.criteria.size());
+  ASSERT_EQ(back.checks[0].tables.size(), 1u);
+  EXPECT_EQ(reports::json_text(back), text);
+  EXPECT_EQ(reports::junit_xml(back), reports::junit_xml(run));
+  EXPECT_EQ(reports::html(back), reports::html(run));
+
+  auto j = nlohmann::json::parse(text);
+  j["criteria"][1]["verdict"] = "probably";
+  try {
+    reports::parse_results_json(j.dump());
+    FAIL() << "an unknown verdict was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("criteria[1].verdict"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ReportsTest, ResultsJsonReadErrorsNameTheJsonPath) {
   auto j = nlohmann::json::parse(reports::json_text(sample_run()));
   j["checks"][1]["status"] = 7;
