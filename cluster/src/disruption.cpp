@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kgate/cluster/objects.hpp"
+#include "kgate/http.hpp"
 
 namespace kgate::cluster {
 namespace {
@@ -144,6 +145,7 @@ void Disruptor::pin_hpa(const std::string& hpa, int replicas) {
 
 std::vector<std::string> Disruptor::restore() noexcept {
   std::vector<std::string> failed;
+  const http::InterruptShield shield;  // after Ctrl-C too: the cluster must be put back
   while (!undos_.empty()) {
     Undo u = std::move(undos_.back());
     undos_.pop_back();
