@@ -72,8 +72,15 @@ void Disruptor::delete_pod(const std::string& pod, std::optional<int> grace_seco
 bool Disruptor::evict_pod(const std::string& pod, std::string* refusal) {
   record("evict", "pod/" + pod, "evict pod/" + pod + " in namespace " + options_.ns);
   if (options_.dry_run) return true;
+  // A client that does not retry: the shared one retries 429 with backoff, which would turn
+  // the budget's refusal into an eviction once the budget allows it again.
+  if (!eviction_client_) {
+    kube::ClientOptions o;
+    o.max_retries = 0;
+    eviction_client_ = std::make_unique<kube::Client>(client_.config(), o);
+  }
   try {
-    client_.evict(options_.ns, pod);
+    eviction_client_->evict(options_.ns, pod);
     return true;
   } catch (const kube::ApiError& e) {
     if (e.http_status() != 429) throw;

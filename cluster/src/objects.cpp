@@ -53,7 +53,8 @@ std::string selector_text(const json& selector) {
   if (!selector.is_object()) return "";
   std::string out;
   auto add = [&out](const std::string& term) { out += (out.empty() ? "" : ",") + term; };
-  for (const auto& [k, v] : selector.value("matchLabels", json::object()).items())
+  const json match = selector.value("matchLabels", json::object());  // items() must not dangle
+  for (const auto& [k, v] : match.items())
     add(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
   for (const auto& e : selector.value("matchExpressions", json::array())) {
     const std::string key = e.value("key", ""), op = e.value("operator", "");

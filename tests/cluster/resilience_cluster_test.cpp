@@ -14,6 +14,7 @@
 
 #include <kgate/kube/client.hpp>
 #include <kgate/process.hpp>
+#include <kgate/wait.hpp>
 
 #include "framework/local_cluster.hpp"
 #include "framework/postgres.hpp"
@@ -88,20 +89,20 @@ class ResilienceClusterTest : public ::testing::Test {
                                   "--namespace", kNs,         "--wait", "--timeout",
                                   "200s"};
     for (const auto& s :
-         {"postgresql.enabled=false", "secrets.databaseUrl=" + pg_->url(),
+         {std::string("postgresql.enabled=false"), "secrets.databaseUrl=" + pg_->url(),
           "secrets.betterAuthSecret=" + kSecret, std::string("backend.autoscaling.enabled=false"),
           std::string("frontend.autoscaling.enabled=false"), std::string("backend.replicaCount=2"),
           std::string("frontend.replicaCount=2"), std::string("backend.grace=2s"),
           std::string("frontend.grace=2s"), std::string("backend.probes.readiness.periodSeconds=1"),
           std::string("frontend.probes.readiness.periodSeconds=1"),
           std::string("backend.terminationGracePeriodSeconds=10"),
-          std::string("frontend.terminationGracePeriodSeconds=10"), std::string("faults=null"),
-          std::string("backend.faults=null"), std::string("backend.pdb.enabled=true")}) {
+          std::string("frontend.terminationGracePeriodSeconds=10"),
+          std::string("backend.pdb.enabled=true")}) {
       args.push_back("--set");
       args.push_back(s);
     }
     for (const auto& s : extra) {
-      args.push_back("--set");
+      if (s.rfind("--", 0) != 0) args.push_back("--set");  // "--set-string", "x=1" as they are
       args.push_back(s);
     }
     auto r = helm(args);
@@ -134,7 +135,7 @@ class ResilienceClusterTest : public ::testing::Test {
     std::ofstream(dir + "/kgate.yaml")
         << "target:\n  backend: " << backend << "\n  frontend: " << frontend
         << "\nkubernetes:\n  namespace: " << kNs << "\n  release: todo\n"
-        << "suites:\n  resilience:\n    baseline: 2s\n"
+        << "suites:\n  resilience:\n    baseline: 2s\n    rate: 50\n"
         << "    recovery: 2s\n"
         << "reports:\n  junit: " << dir << "/junit.xml\n  html: " << dir
         << "/report.html\n  json: " << dir << "/results.json\n";
@@ -158,6 +159,27 @@ class ResilienceClusterTest : public ::testing::Test {
     for (const auto& [id, s] : o.status)
       std::cout << "  " << s << "  " << id << "  " << o.message[id].substr(0, 300) << "\n";
     return o;
+  }
+
+  // The same run, started and left running (for Ctrl-C).
+  std::unique_ptr<kgate::ChildProcess> kgate_start(const std::string& name,
+                                                   const std::vector<std::string>& extra) {
+    const std::string dir = cluster().dir() + "/kgate-" + name;
+    fs::create_directories(dir);
+    const std::string backend = kgate::testfw::service_url(api(), kNs, "todo-backend");
+    std::ofstream(dir + "/kgate.yaml")
+        << "target:\n  backend: " << backend << "\nkubernetes:\n  namespace: " << kNs
+        << "\n  release: todo\n"
+        << "reports:\n  json: " << dir << "/results.json\n  junit: " << dir
+        << "/junit.xml\n  html: " << dir << "/report.html\n";
+    kgate::ProcessSpec spec;
+    spec.program = env_or("KGATE_BUILD_DIR", "") + "/core/kgate";
+    spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "resilience"};
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+    spec.env_set["BETTER_AUTH_SECRET"] = kSecret;
+    spec.log_path = dir + "/kgate.log";
+    return std::make_unique<kgate::ChildProcess>(spec);
   }
 
   static std::set<std::string> with(const Outcome& o, const std::string& status) {
@@ -187,6 +209,10 @@ const std::set<std::string> kDisruptive{
     "resilience.PodDelete.Backend",      "resilience.PodDelete.Frontend",
     "resilience.PodDelete.AllBackend",   "resilience.Eviction.Budget",
     "resilience.Rollout.Restart",        "resilience.State.Persists",
+    "resilience.Probes.ReadinessHonest", "resilience.Scaling.Manual"};
+
+const std::set<std::string> kLyingReadinessFails{
+    "resilience.PodDelete.Backend", "resilience.Rollout.Restart",
     "resilience.Probes.ReadinessHonest", "resilience.Scaling.Manual"};
 
 TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
@@ -224,9 +250,67 @@ TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
     std::cout << "failed with no-graceful-shutdown:";
     for (const auto& f : failed) std::cout << " " << f;
     std::cout << "\n";
+    EXPECT_EQ(failed, std::set<std::string>{"resilience.Rollout.Restart"});
     EXPECT_NE(o.message["resilience.Rollout.Restart"].find("preStop"), std::string::npos);
     expect_restored();
   }
+
+  // Readiness that lies (Ready while the API answers 503 for its first 10 s): every check in
+  // which a new backend pod takes traffic while the lie lasts sees those 503s (AllBackend has no
+  // availability SLO and State.Persists waits for the API before reading back).
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={lying-readiness}",
+                                     "backend.extraEnv[0].name=TODO_FAULT_WARMUP_MS",
+                                     "--set-string", "backend.extraEnv[0].value=10000"}));
+    auto o = kgate_run("lying-readiness");
+    EXPECT_NE(o.exit, 0);
+    EXPECT_EQ(with(o, "failed"), kLyingReadinessFails);
+    expect_restored();
+  }
+
+  // State in process memory: lost when the pods are replaced.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={state-in-memory}"}));
+    auto o = kgate_run("state-in-memory");
+    EXPECT_NE(o.exit, 0);
+    EXPECT_EQ(with(o, "failed"), std::set<std::string>{"resilience.State.Persists"});
+    expect_restored();
+  }
+
+  // The chart with the PDB off: a warning, not a failure; the gate passes.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.pdb.enabled=false"}));
+    auto o = kgate_run("no-pdb", {"--filter", "resilience.Eviction.*"});
+    EXPECT_EQ(o.exit, 0);
+    EXPECT_EQ(with(o, "warning"), std::set<std::string>{"resilience.Eviction.Budget"});
+    EXPECT_NE(o.message["resilience.Eviction.Budget"].find("no PodDisruptionBudget"),
+              std::string::npos);
+  }
+
+  // Ctrl-C while the backend is scaled to 3: kgate puts it back to 2 and deletes what it made.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({}));
+    auto p = kgate_start("ctrl-c", {"--filter", "resilience.Scaling.*"});
+    auto scaled = kgate::wait_until(
+        [&](std::string* why) {
+          const json d = api().get(res::deployments, kNs, "todo-backend");
+          *why = "replicas " + std::to_string(d["spec"].value("replicas", 0));
+          return d["spec"].value("replicas", 0) == 3;
+        },
+        120s, 100ms);
+    ASSERT_TRUE(scaled.ok) << scaled.last_error;
+    p->signal(SIGINT);
+    auto status = p->wait(120s);
+    ASSERT_TRUE(status.has_value()) << "kgate did not end after Ctrl-C";
+    EXPECT_EQ(*status, 130);
+    const std::string dir = cluster().dir() + "/kgate-ctrl-c";
+    EXPECT_TRUE(fs::exists(dir + "/results.json")) << slurp(dir + "/kgate.log");
+    const json d = api().get(res::deployments, kNs, "todo-backend");
+    EXPECT_EQ(d["spec"].value("replicas", 0), 2) << slurp(dir + "/kgate.log");
+  }
+
+  // Nothing kgate wrote is left in the database: every run deleted its tasks.
+  EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks"), "0");
 }
 
 }  // namespace

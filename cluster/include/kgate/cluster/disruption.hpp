@@ -10,6 +10,7 @@
 // The opt-in guard: a Disruptor refuses to act in a namespace that does not carry
 // `<label>=allowed`. In dry-run mode it records what it would do (plan()) and changes nothing.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,6 +73,7 @@ class Disruptor {
   void record(const std::string& kind, const std::string& object, const std::string& what);
 
   kube::Client& client_;
+  std::unique_ptr<kube::Client> eviction_client_;
   DisruptorOptions options_;
   std::vector<std::string> plan_;
   struct Undo {
