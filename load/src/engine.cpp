@@ -691,7 +691,7 @@ void Conn::done(error_code ec) {
   }
   if (auto* sc = w_.shared().scenario) sc->answered(w_.index(), tag_, status, body_);
   issued_ = false;
-  const bool keep = parser_->keep_alive();
+  const bool keep = parser_->keep_alive() && w_.shared().options.reuse_connections;
   busy_ = false;
   if (!keep) {
     shut();

@@ -133,6 +133,9 @@ void ResilienceEnv::traffic(bool frontend) {
     // Like a browser or Go's transport: a kept-alive connection the server closed while idle
     // is not reused (a draining pod closes its idle connections; that is no lost request).
     o.check_idle_connections = true;
+    // Many users, not one: each request on a connection of its own, spread by the Service over
+    // every Ready pod (a new pod then gets its share as soon as it is an endpoint).
+    o.reuse_connections = false;
     if (frontend) {
       load::RequestSpec r;
       r.url = join_url(cfg_.target.frontend, "/");

@@ -1,5 +1,7 @@
 // Manual scaling (issue 20): the backend scaled to N replicas and back under live traffic;
 // all Ready within budget, no failed request, an HPA pinned meanwhile and restored after.
+#include <algorithm>
+
 #include "env.hpp"
 #include "kgate/cluster/objects.hpp"
 
@@ -42,6 +44,8 @@ KGATE_CHECK(ResilienceScaling, Manual,
                    << seconds_text(
                           std::chrono::duration<double>(config().resilience.scale_budget).count())
                    << " (suites.resilience.scale_budget)";
+  // Serve at N for a while: the new pods take their share of the traffic.
+  observe(std::max(5.0, std::chrono::duration<double>(config().resilience.recovery).count()));
   const double t1 = c().now();
   restore({"backend"});  // scale back (or the HPA's bounds back) and settle
   measure("scale_back", c().now() - t1, "s");

@@ -32,7 +32,14 @@ KGATE_CHECK(ResilienceState, Persists,
     auto a = api(c().identity(who));
     for (int i = 0; i < 3; ++i) {
       const std::string title = std::string("kgate-resilience ") + who + " " + std::to_string(i);
-      auto r = a.create({{"title", title}, {"description", "written before the disruption"}});
+      // A 5xx created nothing; the API may still be warming up after the previous check.
+      http::Response r;
+      wait_until(
+          [&](std::string*) {
+            r = a.create({{"title", title}, {"description", "written before the disruption"}});
+            return r.status < 500;
+          },
+          std::chrono::seconds(30), std::chrono::milliseconds(250));
       KGATE_REQUIRE(r.status == 200 || r.status == 201)
           << "creating a task as " << who << " answered " << r.status << ": " << excerpt(r.body);
       auto body = parse_json(r.body);

@@ -101,8 +101,10 @@ class ResilienceClusterTest : public ::testing::Test {
       args.push_back("--set");
       args.push_back(s);
     }
+    bool flag = false;  // "--set-string", "x=1" pass as they are
     for (const auto& s : extra) {
-      if (s.rfind("--", 0) != 0) args.push_back("--set");  // "--set-string", "x=1" as they are
+      if (!flag && s.rfind("--", 0) != 0) args.push_back("--set");
+      flag = s.rfind("--", 0) == 0;
       args.push_back(s);
     }
     auto r = helm(args);
@@ -234,6 +236,15 @@ TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
   // The hardened app on the chart as it is: every check passes.
   {
     auto o = kgate_run("pass");
+    // The figures docs/resilience.md quotes.
+    for (const auto& c : o.results["checks"])
+      for (const auto& m : c.value("scalars", json::array()))
+        for (const char* k :
+             {"replacement_ready", "availability", "recovery_time", "failed", "outage", "rollout",
+              "scale_to_ready", "new_pod_ready", "p99", "baseline.p99", "requests", "evicted"})
+          if (m.value("name", "") == k)
+            std::cout << "    " << c.value("id", "") << " " << k << " = " << m["value"].dump()
+                      << " " << m.value("unit", "") << "\n";
     EXPECT_EQ(o.exit, 0) << o.log.substr(o.log.size() > 6000 ? o.log.size() - 6000 : 0);
     EXPECT_EQ(with(o, "passed"), kDisruptive);
     expect_restored();

@@ -444,6 +444,20 @@ TEST(Engine, IdleConnectionsTheServerClosedAreNotReusedWhenChecked) {
   EXPECT_EQ(static_cast<std::uint64_t>(server.connections() - before), 50u);
 }
 
+// Without connection reuse every request opens a connection of its own (as independent users
+// do), so an L4 balancer spreads them; nothing fails for it.
+TEST(Engine, WithoutReuseEachRequestHasItsOwnConnection) {
+  TestServer server([](const test::RawRequest&) { return TestServer::ok("ok"); });
+  EngineOptions o;
+  o.threads = 1;
+  o.reuse_connections = false;
+  const int before = server.connections();
+  auto r = run(open_rate(40, 1s), server.url("/"), o);
+  EXPECT_EQ(r.summary.failed, 0u);
+  EXPECT_EQ(r.summary.completed, 40u);
+  EXPECT_EQ(server.connections() - before, 40);
+}
+
 TEST(Engine, CtrlCStopsEarlyAndMarksTheResult) {
   TestServer server([](const test::RawRequest&) { return TestServer::ok("ok"); });
   std::atomic<bool> stop{false};

@@ -77,6 +77,10 @@ struct EngineOptions {
   // (Go's transport reads them). Off by default: it costs a system call per request. Without
   // it, a request sent on a connection the server closed while idle fails (`other`).
   bool check_idle_connections = false;
+  // False: every request on a new connection, as many independent users are, so a Service's
+  // L4 balancing spreads them over every Ready pod (a kept-alive connection stays with one pod
+  // and never reaches a new one). Costs a connect per request.
+  bool reuse_connections = true;
 };
 
 // One interval of the time series.
