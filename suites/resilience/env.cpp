@@ -124,7 +124,7 @@ void ResilienceEnv::traffic(bool frontend) {
     auto executor = load::make_executor(spec);
     load::EngineOptions o;
     o.threads = 1;
-    o.connections = 32;
+    o.connections = 256;  // a connection per request: room for slow answers
     o.connect_timeout = cfg_.target.connect_timeout;
     o.request_timeout = cfg_.target.request_timeout;
     o.insecure = cfg_.target.insecure;

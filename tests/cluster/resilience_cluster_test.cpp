@@ -250,9 +250,15 @@ TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
     expect_restored();
   }
 
-  // No graceful shutdown: pods dropping requests on SIGTERM fail the rollout restart.
+  // No graceful shutdown: pods dropping requests on SIGTERM fail the rollout restart, and every
+  // check in which a pod terminates under traffic with an availability objective.
   {
-    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={no-graceful-shutdown}"}));
+    // Answers that take 500 ms (a database round trip, as real apps have) so that pods have
+    // requests in flight when SIGTERM comes: with ~3 ms answers a pod often has none, and the
+    // node agent's Service proxy retries refused connections on another endpoint.
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={no-graceful-shutdown,slow}",
+                                     "backend.extraEnv[0].name=TODO_FAULT_SLOW_MS", "--set-string",
+                                     "backend.extraEnv[0].value=500"}));
     auto o = kgate_run("no-graceful-shutdown");
     EXPECT_NE(o.exit, 0);
     auto failed = with(o, "failed");
@@ -261,7 +267,15 @@ TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
     std::cout << "failed with no-graceful-shutdown:";
     for (const auto& f : failed) std::cout << " " << f;
     std::cout << "\n";
-    EXPECT_EQ(failed, std::set<std::string>{"resilience.Rollout.Restart"});
+    // The rollout and the scale back down lose in-flight requests every time (23 and 8 of
+    // about 200 and 440 in the last run). One pod deleted may lose some too (it has not in the
+    // runs seen so far; why it loses fewer is not yet understood), so it is allowed, not
+    // required; nothing else may fail.
+    EXPECT_TRUE(failed.count("resilience.Scaling.Manual"));
+    for (const auto& f : failed)
+      EXPECT_TRUE(f == "resilience.Rollout.Restart" || f == "resilience.Scaling.Manual" ||
+                  f == "resilience.PodDelete.Backend")
+          << f << ": " << o.message[f];
     EXPECT_NE(o.message["resilience.Rollout.Restart"].find("preStop"), std::string::npos);
     expect_restored();
   }
