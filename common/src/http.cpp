@@ -39,6 +39,7 @@ using boost::system::error_code;
 namespace {
 
 std::atomic<InterruptCheck> g_interrupt{nullptr};
+thread_local int t_shield = 0;  // InterruptShields alive on this thread
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -69,7 +70,7 @@ Outcome run_until(asio::io_context& ioc, const bool& done, Clock::time_point dea
   while (!done) {
     if (outcome == Outcome::Done) {
       InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
-      if (check && check()) {
+      if (check && t_shield == 0 && check()) {
         outcome = Outcome::Interrupted;
         abort();
         if (!drain) return outcome;
@@ -159,9 +160,16 @@ void set_interrupt_check(InterruptCheck check) {
   g_interrupt.store(check);
 }
 
+InterruptShield::InterruptShield() {
+  ++t_shield;
+}
+InterruptShield::~InterruptShield() {
+  --t_shield;
+}
+
 bool interrupt_requested() {
   InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
-  return check && check();
+  return check && t_shield == 0 && check();
 }
 
 struct Client::Impl {
@@ -221,7 +229,7 @@ std::unique_ptr<Conn> Client::Impl::connect(const Url& url) {
 
   const ResolveResult lookup = resolve_tcp(url.host, url.port, options.connect_timeout, [] {
     InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
-    return check && check();
+    return check && t_shield == 0 && check();
   });
   switch (lookup.failure) {
     case ResolveResult::Failure::kTimeout:
@@ -518,7 +526,7 @@ Response Client::Impl::stream(const Request& request,
     bool stopped = false;
     while (!done) {
       InterruptCheck check = g_interrupt.load(std::memory_order_relaxed);
-      const bool interrupted = check && check();
+      const bool interrupted = check && t_shield == 0 && check();
       const auto now = Clock::now();
       if (interrupted || now >= idle_deadline) {
         conn->close();

@@ -12,9 +12,9 @@
 #include <set>
 #include <sstream>
 
-#include "kgate/distributed/job.hpp"
 #include "criteria_yaml.hpp"
 #include "kgate/audit/rules.hpp"
+#include "kgate/distributed/job.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/threshold.hpp"
@@ -595,6 +595,24 @@ void read_suites(Reader r, Config& c) {
     Reader s = r.child("audit");
     read_check_timeout(s, "audit", c);
     read_audit(s, c.audit);
+    s.finish();
+  }
+  {
+    Reader s = r.child("resilience");
+    read_check_timeout(s, "resilience", c);
+    auto& rc = c.resilience;
+    s.number("rate", rc.rate, 0.1, 1000);
+    s.integer("identities", rc.identities, 1, 50);
+    s.number("frontend_rate", rc.frontend_rate, 0, 100);
+    s.duration("ready_budget", rc.ready_budget);
+    s.number("availability", rc.availability, 0, 100);
+    s.duration("outage_budget", rc.outage_budget);
+    s.duration("restart_budget", rc.restart_budget);
+    s.integer("restart_max_failed", rc.restart_max_failed, 0, 1000000);
+    s.integer("scale_to", rc.scale_to, 1, 50);
+    s.duration("scale_budget", rc.scale_budget);
+    s.duration("baseline", rc.baseline);
+    s.duration("recovery", rc.recovery);
     s.finish();
   }
   r.finish();

@@ -15,8 +15,11 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -231,6 +234,13 @@ class Conn {
   bool open() const { return open_; }
   // Sends one request. `intended` is when it should have started (open model) or now.
   void start(Clock::time_point intended);
+  // check_idle_connections: has the server closed this kept-alive connection (or sent something
+  // unasked, which is as good as closing it)? One non-blocking peek, no data consumed.
+  bool closed_by_peer() {
+    char byte;
+    const auto n = ::recv(sock_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+  }
   // The sweep: a request past its deadline is cut by closing the socket. The deadline is the
   // nearest of the phase's (connect or request timeout) and the iteration's (total timeout).
   void enforce_deadline(Clock::time_point now) {
@@ -264,7 +274,8 @@ class Conn {
   void write();
   void done(error_code ec);
   const std::string& wire() const;
-  void fail(ErrorClass cls);
+  void fail(ErrorClass cls, error_code ec = {});
+  void reset_socket();
   template <class F>
   void with_stream(F&& f) {
     if (tls_)
@@ -375,7 +386,7 @@ class Worker {
   void drain_queue(Clock::time_point now) {
     while (!queue_.empty()) {
       if (now - queue_.front() > s_.options.max_queue_wait) {
-        ++tally_.dropped;
+        dropped(queue_.front(), now);
         queue_.pop_front();
         continue;
       }
@@ -390,7 +401,7 @@ class Worker {
   bool dispatch_to(Conn* c) {
     auto now = Clock::now();
     while (!queue_.empty() && now - queue_.front() > s_.options.max_queue_wait) {
-      ++tally_.dropped;
+      dropped(queue_.front(), now);
       queue_.pop_front();
     }
     if (queue_.empty()) return false;
@@ -398,6 +409,17 @@ class Worker {
     queue_.pop_front();
     c->start(intended);
     return true;
+  }
+
+  void dropped(Clock::time_point intended, Clock::time_point now) {
+    ++tally_.dropped;
+    if (auto* ob = s_.options.observer) {
+      RequestOutcome o;
+      o.intended = intended;
+      o.done = now;
+      o.transport = RequestOutcome::Transport::kDropped;
+      ob->observe(index_, o);
+    }
   }
 
   Conn* take_connection() {
@@ -536,8 +558,20 @@ void Conn::start(Clock::time_point intended) {
   connected_now_ = false;
   intended_ = intended;
   ++w_.tally().requests;
+  if (open_ && w_.shared().options.check_idle_connections && closed_by_peer()) {
+    open_ = false;
+    w_.connection_closed();
+    shut();
+    reset_socket();
+  }
   if (!open_) return connect();
   send();
+}
+
+void Conn::reset_socket() {
+  sock_ = tcp::socket(sock_.get_executor());
+  if (tls_) tls_.emplace(sock_, *w_.shared().tls);
+  buffer_.clear();
 }
 
 void Conn::connect() {
@@ -548,7 +582,7 @@ void Conn::connect() {
   if (s.options.total_timeout.count() > 0)
     deadline_ = std::min(deadline_, begun_ + s.options.total_timeout);
   asio::async_connect(sock_, s.endpoints, [this](error_code ec, const tcp::endpoint&) {
-    if (ec) return fail(timed_out_ ? kTimeout : kConnect);
+    if (ec) return fail(timed_out_ ? kTimeout : kConnect, ec);
     error_code ignored;
     sock_.set_option(tcp::no_delay(true), ignored);
     open_ = true;
@@ -647,7 +681,7 @@ void Conn::done(error_code ec) {
         ec == asio::ssl::error::stream_truncated)
       return fail(kClosed);
     if (tls_ && ec.category() == asio::error::get_ssl_category()) return fail(kTls);
-    return fail(kOther);
+    return fail(kOther, ec);
   }
   auto now = Clock::now();
   Tally& t = w_.tally();
@@ -667,24 +701,31 @@ void Conn::done(error_code ec) {
   if (const auto& sample = w_.shared().options.on_sample) [[unlikely]]
     sample(w_.index(),
            Sample{micros(now - intended_), static_cast<std::int64_t>(micros(now - sent_))});
+  if (auto* ob = w_.shared().options.observer) {
+    RequestOutcome o;
+    o.intended = intended_;
+    o.done = now;
+    o.status = status;
+    o.tag = tag_;
+    ob->observe(w_.index(), o);
+  }
   if (auto* sc = w_.shared().scenario) sc->answered(w_.index(), tag_, status, body_);
   issued_ = false;
-  const bool keep = parser_->keep_alive();
+  const bool keep = parser_->keep_alive() && w_.shared().options.reuse_connections;
   busy_ = false;
   if (!keep) {
     shut();
     open_ = false;
     w_.connection_closed();
-    sock_ = tcp::socket(sock_.get_executor());
-    if (tls_) tls_.emplace(sock_, *w_.shared().tls);
-    buffer_.clear();
+    reset_socket();
   }
   w_.released(this);
 }
 
-void Conn::fail(ErrorClass cls) {
+void Conn::fail(ErrorClass cls, error_code ec) {
   // The scenario hears of a request it issued (a connect failure never issued one).
   if (auto* sc = w_.shared().scenario; sc && issued_) sc->answered(w_.index(), tag_, 0, {});
+  const std::uint32_t issued_tag = issued_ ? tag_ : 0;
   issued_ = false;
   // A request abandoned at the end of the run or on Ctrl-C is not a failure of the target.
   if (!w_.stopping() || cls == kTimeout) {
@@ -692,18 +733,30 @@ void Conn::fail(ErrorClass cls) {
     ++t.failed;
     ++t.errors[cls];
     // It still took this long from the user's point of view: keep the corrected latency honest.
-    const std::uint64_t took = micros(Clock::now() - intended_);
+    const auto now = Clock::now();
+    const std::uint64_t took = micros(now - intended_);
     t.latency.record(took);
     if (const auto& sample = w_.shared().options.on_sample) [[unlikely]]
       sample(w_.index(), Sample{took, -1});
+    if (auto* ob = w_.shared().options.observer) {
+      using T = RequestOutcome::Transport;
+      RequestOutcome o;
+      o.intended = intended_;
+      o.done = now;
+      o.transport = cls == kConnect   ? T::kConnect
+                    : cls == kTimeout ? T::kTimeout
+                    : cls == kTls     ? T::kTls
+                                      : T::kOther;
+      o.sys_error = ec.category() == boost::system::system_category() ? ec.value() : 0;
+      o.tag = issued_tag;
+      ob->observe(w_.index(), o);
+    }
   }
   busy_ = false;
   if (open_) w_.connection_closed();
   open_ = false;
   shut();
-  sock_ = tcp::socket(sock_.get_executor());
-  if (tls_) tls_.emplace(sock_, *w_.shared().tls);
-  buffer_.clear();
+  reset_socket();
   w_.released(this);
 }
 

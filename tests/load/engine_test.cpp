@@ -8,11 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/silent_dns.hpp"
 #include "common/test_server.hpp"
@@ -375,6 +377,95 @@ TEST(Engine, CoordinatedOmissionIsCorrected) {
   // sent into the stall and took ≥ 0.5 s of service.
   EXPECT_GE(count_at_least(s.latency, 500'000), 450u) << "the wait shows from the intended start";
   EXPECT_LE(count_at_least(s.service, 500'000), 8u) << "but not in the service time";
+}
+
+// Every request's outcome, as the resilience suite reads them: one per request, due at the
+// schedule's exact times, with the status or the way it failed.
+class Recorder : public RequestObserver {
+ public:
+  void observe(int, const RequestOutcome& o) noexcept override {
+    std::lock_guard lock(mutex_);
+    outcomes_.push_back(o);
+  }
+  std::vector<RequestOutcome> outcomes() {
+    std::lock_guard lock(mutex_);
+    return outcomes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<RequestOutcome> outcomes_;
+};
+
+TEST(Engine, TheObserverSeesEveryRequestAtItsIntendedTime) {
+  std::atomic<int> n{0};
+  TestServer server([&](const test::RawRequest&) {
+    return ++n % 4 == 0 ? TestServer::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n")
+                        : TestServer::ok("ok");
+  });
+  Recorder recorder;
+  EngineOptions o;
+  o.threads = 2;
+  o.observer = &recorder;
+  auto r = run(open_rate(100, 1s), server.url("/"), o);
+  auto seen = recorder.outcomes();
+  ASSERT_EQ(seen.size(), r.summary.requests);
+  ASSERT_EQ(seen.size(), 100u);
+  std::uint64_t unavailable = 0;
+  for (const auto& s : seen) {
+    EXPECT_EQ(s.transport, RequestOutcome::Transport::kAnswered);
+    EXPECT_GE(s.done, s.intended);
+    if (s.status == 503) ++unavailable;
+  }
+  EXPECT_EQ(unavailable, r.summary.errors["5xx"]);
+  EXPECT_EQ(unavailable, 25u);
+  // The intended times are the schedule's, to the nanosecond: 10 ms apart over both threads.
+  std::vector<std::chrono::steady_clock::time_point> due;
+  for (const auto& s : seen) due.push_back(s.intended);
+  std::sort(due.begin(), due.end());
+  for (std::size_t i = 1; i < due.size(); ++i) EXPECT_EQ(due[i] - due[i - 1], 10ms) << i;
+}
+
+// A server that closes each connection after its answer without saying so (no Connection:
+// close), as a draining server closes its idle connections: a request sent on such a connection
+// fails, unless the engine looks before it reuses one.
+TEST(Engine, IdleConnectionsTheServerClosedAreNotReusedWhenChecked) {
+  TestServer server([](const test::RawRequest&) {
+    return TestServer::raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true);
+  });
+  Recorder unchecked_seen;
+  EngineOptions o;
+  o.threads = 1;
+  o.connections = 1;
+  o.observer = &unchecked_seen;
+  auto unchecked = run(open_rate(50, 1s), server.url("/"), o);
+  EXPECT_GT(unchecked.summary.errors["other"], 10u) << "stale connections were reused";
+  std::uint64_t broken = 0;
+  for (const auto& s : unchecked_seen.outcomes())
+    if (s.transport == RequestOutcome::Transport::kOther) ++broken;
+  EXPECT_EQ(broken, unchecked.summary.errors["other"]);
+
+  o.observer = nullptr;
+  o.check_idle_connections = true;
+  const int before = server.connections();
+  auto checked = run(open_rate(50, 1s), server.url("/"), o);
+  EXPECT_EQ(checked.summary.failed, 0u);
+  EXPECT_EQ(checked.summary.completed, 50u);
+  EXPECT_EQ(static_cast<std::uint64_t>(server.connections() - before), 50u);
+}
+
+// Without connection reuse every request opens a connection of its own (as independent users
+// do), so an L4 balancer spreads them; nothing fails for it.
+TEST(Engine, WithoutReuseEachRequestHasItsOwnConnection) {
+  TestServer server([](const test::RawRequest&) { return TestServer::ok("ok"); });
+  EngineOptions o;
+  o.threads = 1;
+  o.reuse_connections = false;
+  const int before = server.connections();
+  auto r = run(open_rate(40, 1s), server.url("/"), o);
+  EXPECT_EQ(r.summary.failed, 0u);
+  EXPECT_EQ(r.summary.completed, 40u);
+  EXPECT_EQ(server.connections() - before, 40);
 }
 
 TEST(Engine, CtrlCStopsEarlyAndMarksTheResult) {

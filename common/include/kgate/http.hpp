@@ -69,6 +69,16 @@ using InterruptCheck = bool (*)();
 void set_interrupt_check(InterruptCheck check);
 // The check above, for other blocking helpers (wait_until) that should give up too.
 bool interrupt_requested();
+// While one lives on a thread, that thread's requests ignore the interrupt check: undoing what
+// a run changed (a scaled Deployment) must still happen after Ctrl-C. Each request keeps its
+// own timeouts, so a shielded call stays bounded.
+class InterruptShield {
+ public:
+  InterruptShield();
+  ~InterruptShield();
+  InterruptShield(const InterruptShield&) = delete;
+  InterruptShield& operator=(const InterruptShield&) = delete;
+};
 
 class Client {
  public:

@@ -185,6 +185,23 @@ struct LoadConfig {
   DistributedLoadConfig distributed;
 };
 
+// The resilience suite (suites.resilience): live traffic during each disruption, and the
+// SLOs/budgets each check gates on.
+struct ResilienceConfig {
+  double rate = 20;               // live traffic: todo-mix iterations per second (open model)
+  int identities = 3;             // test identities the traffic is spread over
+  double frontend_rate = 2;       // GET of the frontend page per second (0: none)
+  Millis ready_budget{60000};     // checks 1, 2: the replacement is Ready within this
+  double availability = 99.0;     // checks 1, 2: % of requests answered without error
+  Millis outage_budget{60000};    // check 3: service back within this
+  Millis restart_budget{180000};  // check 5: the rollout completes within this
+  int restart_max_failed = 0;     // check 5: failed requests allowed during the rollout
+  int scale_to = 3;               // manual scaling: replicas to scale the backend to
+  Millis scale_budget{60000};     // manual scaling: all Ready within this
+  Millis baseline{5000};          // the window before each disruption compared against
+  Millis recovery{3000};          // sustained success that ends a recovery
+};
+
 // Where the app runs in Kubernetes, for the suites that look at or change the cluster
 // (resilience, hpa, audit, distributed load). Unset (no `kubernetes:` section): those checks
 // skip with the reason (Need kNeedsCluster).
@@ -259,6 +276,7 @@ struct Config {
   KubernetesConfig kubernetes;
   CriteriaConfig criteria;
   AuditSuiteConfig audit;  // suites.audit
+  ResilienceConfig resilience;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};

@@ -34,6 +34,34 @@ struct RequestSpec {
   std::string body;
 };
 
+// One request's outcome, for callers that measure windows of a run rather than its totals (the
+// resilience suite asks how many requests failed while a pod was being replaced, and when).
+struct RequestOutcome {
+  enum class Transport : std::uint8_t {
+    kAnswered,  // an HTTP answer came (any status)
+    kConnect,   // the connection could not be opened (refused, unreachable)
+    kTimeout,   // connect, request or total timeout
+    kTls,       // the TLS handshake failed
+    kOther,     // the connection broke mid-exchange (reset, closed before the answer)
+    kDropped,   // open model: no connection was free within max_queue_wait; never sent
+  };
+  std::chrono::steady_clock::time_point intended;  // when it was due (open model) or began
+  std::chrono::steady_clock::time_point done;      // when it was answered or failed
+  int status = 0;                                  // the HTTP status; 0 without an answer
+  Transport transport = Transport::kAnswered;
+  int sys_error = 0;      // the errno behind kConnect/kOther when known (ECONNREFUSED, ...)
+  std::uint32_t tag = 0;  // the scenario's tag for the request (0 for a fixed request)
+};
+
+// Receives every request's outcome, on the engine thread that ran it (`thread` is that thread's
+// index, so per-thread storage needs no lock). It is on the hot path: keep it short, never block
+// and never throw. Without an observer the engine pays one branch per request.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void observe(int thread, const RequestOutcome& outcome) noexcept = 0;
+};
+
 struct EngineOptions {
   int threads = 0;       // 0: one per core
   int connections = 64;  // open model: cap on open connections over all threads
@@ -60,6 +88,17 @@ struct EngineOptions {
   // Called on the engine's threads with every latency the histograms record (tests and
   // diagnostics; unset in normal runs, where it costs one branch per request).
   SampleFn on_sample;
+  // Per-request outcomes (not owned; must outlive the run). Null: none are reported.
+  RequestObserver* observer = nullptr;
+  // Before a kept-alive connection is reused, peek at it (one non-blocking recv) and reconnect
+  // when the server has closed it meanwhile, as clients that watch their idle connections do
+  // (Go's transport reads them). Off by default: it costs a system call per request. Without
+  // it, a request sent on a connection the server closed while idle fails (`other`).
+  bool check_idle_connections = false;
+  // False: every request on a new connection, as many independent users are, so a Service's
+  // L4 balancing spreads them over every Ready pod (a kept-alive connection stays with one pod
+  // and never reaches a new one). Costs a connect per request.
+  bool reuse_connections = true;
 };
 
 // One interval of the time series.

@@ -1,0 +1,341 @@
+// The resilience suite on the real control plane: the project's Helm chart installed by the real
+// helm onto the local cluster (images mapped to the project's binaries, an external PostgreSQL
+// started by the test), the namespace opened, and `kgate run --suites resilience` run as a user
+// runs it. The hardened app passes; an app fault fails exactly the checks that catch it; a
+// namespace without the opt-in label skips every disruptive check, saying why. One cluster.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <kgate/kube/client.hpp>
+#include <kgate/process.hpp>
+#include <kgate/wait.hpp>
+
+#include "framework/local_cluster.hpp"
+#include "framework/postgres.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kgate::testfw::LocalCluster;
+using kgate::testfw::PostgresServer;
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace res = kgate::kube::resources;
+
+const std::string kNs = "res";
+const std::string kSecret = "resilience-test-signing-secret-0123456789abcdef";
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+class ResilienceClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = new LocalCluster();
+    std::cout << "local cluster ready in " << cluster_->startup_time().count() << " ms\n";
+    // Started from the cluster's network namespace: the pods (the node's network) reach it.
+    pg_ = new PostgresServer("todo");
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    delete cluster_;
+  }
+  LocalCluster& cluster() { return *cluster_; }
+  kgate::kube::Client& api() { return cluster_->client(); }
+
+  struct Run {
+    int status = -1;
+    std::string log;
+  };
+  Run run(const std::string& program, std::vector<std::string> args, std::chrono::seconds timeout,
+          std::map<std::string, std::string> env = {}) {
+    static int n = 0;
+    kgate::ProcessSpec spec;
+    spec.program = program;
+    spec.args = std::move(args);
+    spec.env_set = std::move(env);
+    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
+    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
+    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
+    spec.log_path = cluster().dir() + "/res-" + std::to_string(++n) + ".log";
+    kgate::ChildProcess p(spec);
+    auto status = p.wait(timeout);
+    if (!status) p.stop(SIGTERM, 10s);
+    return {status.value_or(-1), slurp(spec.log_path)};
+  }
+  Run helm(std::vector<std::string> args) {
+    return run(env_or("KGATE_HELM", std::string(std::getenv("HOME")) + "/.cache/kgate/bin/helm"),
+               std::move(args), 240s);
+  }
+
+  // Installs (or upgrades to) the chart with the local cluster's values and `extra` --set's.
+  void install(const std::vector<std::string>& extra) {
+    const std::string source = env_or("KGATE_SOURCE_DIR", "");
+    std::vector<std::string> args{"upgrade",     "--install", "todo",   source + "/chart/todo",
+                                  "--namespace", kNs,         "--wait", "--timeout",
+                                  "200s"};
+    for (const auto& s :
+         {std::string("postgresql.enabled=false"), "secrets.databaseUrl=" + pg_->url(),
+          "secrets.betterAuthSecret=" + kSecret, std::string("backend.autoscaling.enabled=false"),
+          std::string("frontend.autoscaling.enabled=false"), std::string("backend.replicaCount=2"),
+          std::string("frontend.replicaCount=2"), std::string("backend.grace=2s"),
+          std::string("frontend.grace=2s"), std::string("backend.probes.readiness.periodSeconds=1"),
+          std::string("frontend.probes.readiness.periodSeconds=1"),
+          std::string("backend.terminationGracePeriodSeconds=10"),
+          std::string("frontend.terminationGracePeriodSeconds=10"),
+          std::string("backend.pdb.enabled=true")}) {
+      args.push_back("--set");
+      args.push_back(s);
+    }
+    bool flag = false;  // "--set-string", "x=1" pass as they are
+    for (const auto& s : extra) {
+      if (!flag && s.rfind("--", 0) != 0) args.push_back("--set");
+      flag = s.rfind("--", 0) == 0;
+      args.push_back(s);
+    }
+    auto r = helm(args);
+    ASSERT_EQ(r.status, 0) << r.log << "\nnode agent:\n" << cluster().log_tail("node-agent");
+    kgate::testfw::wait_for_ready_pods(api(), kNs,
+                                       "app.kubernetes.io/instance=todo,app.kubernetes.io/"
+                                       "component=backend",
+                                       2, 120s);
+  }
+
+  void label_namespace(bool allowed) {
+    api().patch(res::namespaces, "", kNs,
+                {{"metadata",
+                  {{"labels", {{"kgate.io/disruption", allowed ? json("allowed") : json()}}}}}});
+  }
+
+  struct Outcome {
+    int exit = -1;
+    std::map<std::string, std::string> status;  // check id -> passed, failed, warning, ...
+    std::map<std::string, std::string> message;
+    json results;
+    std::string log;
+  };
+  // kgate run --suites resilience against the release, as a user runs it.
+  Outcome kgate_run(const std::string& name, const std::vector<std::string>& extra = {}) {
+    const std::string dir = cluster().dir() + "/kgate-" + name;
+    fs::create_directories(dir);
+    const std::string backend = kgate::testfw::service_url(api(), kNs, "todo-backend");
+    const std::string frontend = kgate::testfw::service_url(api(), kNs, "todo-frontend");
+    std::ofstream(dir + "/kgate.yaml")
+        << "target:\n  backend: " << backend << "\n  frontend: " << frontend
+        << "\nkubernetes:\n  namespace: " << kNs << "\n  release: todo\n"
+        << "suites:\n  resilience:\n    baseline: 2s\n    rate: 50\n"
+        << "    recovery: 2s\n"
+        << "reports:\n  junit: " << dir << "/junit.xml\n  html: " << dir
+        << "/report.html\n  json: " << dir << "/results.json\n";
+    std::vector<std::string> args{"run", "--config", dir + "/kgate.yaml", "--suites", "resilience"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const std::string kgate = env_or("KGATE_BUILD_DIR", "") + "/core/kgate";
+    auto r = run(kgate, args, 900s, {{"BETTER_AUTH_SECRET", kSecret}});
+    Outcome o;
+    o.exit = r.status;
+    o.log = r.log;
+    try {
+      o.results = json::parse(slurp(dir + "/results.json"));
+      for (const auto& c : o.results["checks"]) {
+        o.status[c.value("id", "")] = c.value("status", "");
+        o.message[c.value("id", "")] = c.value("message", "");
+      }
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "no results.json: " << e.what() << "\n" << r.log;
+    }
+    std::cout << "kgate run (" << name << "): exit " << o.exit << "\n";
+    for (const auto& [id, s] : o.status)
+      std::cout << "  " << s << "  " << id << "  " << o.message[id].substr(0, 300) << "\n";
+    return o;
+  }
+
+  // The same run, started and left running (for Ctrl-C).
+  std::unique_ptr<kgate::ChildProcess> kgate_start(const std::string& name,
+                                                   const std::vector<std::string>& extra) {
+    const std::string dir = cluster().dir() + "/kgate-" + name;
+    fs::create_directories(dir);
+    const std::string backend = kgate::testfw::service_url(api(), kNs, "todo-backend");
+    std::ofstream(dir + "/kgate.yaml")
+        << "target:\n  backend: " << backend << "\nkubernetes:\n  namespace: " << kNs
+        << "\n  release: todo\n"
+        << "reports:\n  json: " << dir << "/results.json\n  junit: " << dir
+        << "/junit.xml\n  html: " << dir << "/report.html\n";
+    kgate::ProcessSpec spec;
+    spec.program = env_or("KGATE_BUILD_DIR", "") + "/core/kgate";
+    spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "resilience"};
+    spec.args.insert(spec.args.end(), extra.begin(), extra.end());
+    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+    spec.env_set["BETTER_AUTH_SECRET"] = kSecret;
+    spec.log_path = dir + "/kgate.log";
+    return std::make_unique<kgate::ChildProcess>(spec);
+  }
+
+  static std::set<std::string> with(const Outcome& o, const std::string& status) {
+    std::set<std::string> out;
+    for (const auto& [id, s] : o.status)
+      if (s == status) out.insert(id);
+    return out;
+  }
+
+  // Nothing of kgate's left: the Deployments as helm left them, no restart annotation.
+  void expect_restored() {
+    for (const char* d : {"todo-backend", "todo-frontend"}) {
+      const json dep = api().get(res::deployments, kNs, d);
+      EXPECT_EQ(dep["spec"].value("replicas", 0), 2) << d;
+      const auto ann = dep["spec"]["template"]["metadata"].value("annotations", json::object());
+      EXPECT_FALSE(ann.contains("kubectl.kubernetes.io/restartedAt")) << d << ": " << ann.dump();
+    }
+  }
+
+  static LocalCluster* cluster_;
+  static PostgresServer* pg_;
+};
+LocalCluster* ResilienceClusterTest::cluster_ = nullptr;
+PostgresServer* ResilienceClusterTest::pg_ = nullptr;
+
+const std::set<std::string> kDisruptive{
+    "resilience.PodDelete.Backend",      "resilience.PodDelete.Frontend",
+    "resilience.PodDelete.AllBackend",   "resilience.Eviction.Budget",
+    "resilience.Rollout.Restart",        "resilience.State.Persists",
+    "resilience.Probes.ReadinessHonest", "resilience.Scaling.Manual"};
+
+const std::set<std::string> kLyingReadinessFails{
+    "resilience.PodDelete.Backend", "resilience.Rollout.Restart",
+    "resilience.Probes.ReadinessHonest", "resilience.Scaling.Manual"};
+
+TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
+  api().create(res::namespaces, "",
+               {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kNs}}}});
+  ASSERT_NO_FATAL_FAILURE(install({}));
+
+  // Not opened: every disruptive check skips, saying why; nothing is touched.
+  {
+    auto o = kgate_run("closed");
+    EXPECT_EQ(with(o, "skipped"), kDisruptive);
+    for (const auto& id : kDisruptive)
+      EXPECT_NE(o.message[id].find("kgate.io/disruption=allowed"), std::string::npos)
+          << id << ": " << o.message[id];
+    expect_restored();
+  }
+
+  label_namespace(true);
+  // The hardened app on the chart as it is: every check passes.
+  {
+    auto o = kgate_run("pass");
+    // The figures docs/resilience.md quotes.
+    for (const auto& c : o.results["checks"])
+      for (const auto& m : c.value("scalars", json::array()))
+        for (const char* k :
+             {"replacement_ready", "availability", "recovery_time", "failed", "outage", "rollout",
+              "scale_to_ready", "new_pod_ready", "p99", "baseline.p99", "requests", "evicted"})
+          if (m.value("name", "") == k)
+            std::cout << "    " << c.value("id", "") << " " << k << " = " << m["value"].dump()
+                      << " " << m.value("unit", "") << "\n";
+    EXPECT_EQ(o.exit, 0) << o.log.substr(o.log.size() > 6000 ? o.log.size() - 6000 : 0);
+    EXPECT_EQ(with(o, "passed"), kDisruptive);
+    expect_restored();
+  }
+
+  // No graceful shutdown: pods dropping requests on SIGTERM fail the rollout restart, and every
+  // check in which a pod terminates under traffic with an availability objective.
+  {
+    // Answers that take 500 ms (a database round trip, as real apps have) so that pods have
+    // requests in flight when SIGTERM comes: with ~3 ms answers a pod often has none, and the
+    // node agent's Service proxy retries refused connections on another endpoint.
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={no-graceful-shutdown,slow}",
+                                     "backend.extraEnv[0].name=TODO_FAULT_SLOW_MS", "--set-string",
+                                     "backend.extraEnv[0].value=500"}));
+    auto o = kgate_run("no-graceful-shutdown");
+    EXPECT_NE(o.exit, 0);
+    auto failed = with(o, "failed");
+    EXPECT_TRUE(failed.count("resilience.Rollout.Restart"))
+        << o.message["resilience.Rollout.Restart"];
+    std::cout << "failed with no-graceful-shutdown:";
+    for (const auto& f : failed) std::cout << " " << f;
+    std::cout << "\n";
+    // The rollout and the scale back down lose in-flight requests every time (23 and 8 of
+    // about 200 and 440 in the last run). One pod deleted may lose some too (it has not in the
+    // runs seen so far; why it loses fewer is not yet understood), so it is allowed, not
+    // required; nothing else may fail.
+    EXPECT_TRUE(failed.count("resilience.Scaling.Manual"));
+    for (const auto& f : failed)
+      EXPECT_TRUE(f == "resilience.Rollout.Restart" || f == "resilience.Scaling.Manual" ||
+                  f == "resilience.PodDelete.Backend")
+          << f << ": " << o.message[f];
+    EXPECT_NE(o.message["resilience.Rollout.Restart"].find("preStop"), std::string::npos);
+    expect_restored();
+  }
+
+  // Readiness that lies (Ready while the API answers 503 for its first 10 s): every check in
+  // which a new backend pod takes traffic while the lie lasts sees those 503s (AllBackend has no
+  // availability SLO and State.Persists waits for the API before reading back).
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={lying-readiness}",
+                                     "backend.extraEnv[0].name=TODO_FAULT_WARMUP_MS",
+                                     "--set-string", "backend.extraEnv[0].value=10000"}));
+    auto o = kgate_run("lying-readiness");
+    EXPECT_NE(o.exit, 0);
+    EXPECT_EQ(with(o, "failed"), kLyingReadinessFails);
+    expect_restored();
+  }
+
+  // State in process memory: lost when the pods are replaced.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={state-in-memory}"}));
+    auto o = kgate_run("state-in-memory");
+    EXPECT_NE(o.exit, 0);
+    EXPECT_EQ(with(o, "failed"), std::set<std::string>{"resilience.State.Persists"});
+    expect_restored();
+  }
+
+  // The chart with the PDB off: a warning, not a failure; the gate passes.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.pdb.enabled=false"}));
+    auto o = kgate_run("no-pdb", {"--filter", "resilience.Eviction.*"});
+    EXPECT_EQ(o.exit, 0);
+    EXPECT_EQ(with(o, "warning"), std::set<std::string>{"resilience.Eviction.Budget"});
+    EXPECT_NE(o.message["resilience.Eviction.Budget"].find("no PodDisruptionBudget"),
+              std::string::npos);
+  }
+
+  // Ctrl-C while the backend is scaled to 3: kgate puts it back to 2 and deletes what it made.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({}));
+    auto p = kgate_start("ctrl-c", {"--filter", "resilience.Scaling.*"});
+    auto scaled = kgate::wait_until(
+        [&](std::string* why) {
+          const json d = api().get(res::deployments, kNs, "todo-backend");
+          *why = "replicas " + std::to_string(d["spec"].value("replicas", 0));
+          return d["spec"].value("replicas", 0) == 3;
+        },
+        120s, 100ms);
+    ASSERT_TRUE(scaled.ok) << scaled.last_error;
+    p->signal(SIGINT);
+    auto status = p->wait(120s);
+    ASSERT_TRUE(status.has_value()) << "kgate did not end after Ctrl-C";
+    EXPECT_EQ(*status, 130);
+    const std::string dir = cluster().dir() + "/kgate-ctrl-c";
+    EXPECT_TRUE(fs::exists(dir + "/results.json")) << slurp(dir + "/kgate.log");
+    const json d = api().get(res::deployments, kNs, "todo-backend");
+    EXPECT_EQ(d["spec"].value("replicas", 0), 2) << slurp(dir + "/kgate.log");
+  }
+
+  // Nothing kgate wrote is left in the database: every run deleted its tasks.
+  EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks"), "0");
+}
+
+}  // namespace
