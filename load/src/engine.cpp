@@ -679,7 +679,7 @@ void Conn::done(error_code ec) {
     if (ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::broken_pipe || ec == http::error::end_of_stream ||
         ec == asio::ssl::error::stream_truncated)
-      return fail(kClosed);
+      return fail(kClosed, ec);
     if (tls_ && ec.category() == asio::error::get_ssl_category()) return fail(kTls);
     return fail(kOther, ec);
   }

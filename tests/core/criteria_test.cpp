@@ -43,9 +43,8 @@ TEST(Criteria, QuotedReferenceColumnPointsAtTheTextNotTheQuote) {
 }
 
 TEST(Criteria, UnknownSuiteAndSuiteNamesAreExplained) {
-  EXPECT_HAS(
-      error_of("criteria:\n  - id: x\n    text: x\n    checks: [\"resilience.PodDelete.*\"]\n"),
-      "there is no suite 'resilience'");
+  EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    checks: [\"hpa.ScaleUp.*\"]\n"),
+             "there is no suite 'hpa'");
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    checks: [smoke]\n"),
              "'smoke' is a suite: write 'smoke.*'");
 }
