@@ -117,4 +117,21 @@ class ResilienceCheck : public Check {
   std::unique_ptr<cluster::Disruptor> disruptor_;
 };
 
+// The figures a disruption window records (ResilienceCheck::report), declared so that release
+// criteria can name them ("resilience.PodDelete.Backend.availability >= 99.5"); `prefix` is
+// "frontend." for the frontend's traffic. Figures recorded only when something happened
+// (time_to_first_error, recovery_time) are not declared: a criterion on them would be "not
+// measured" on a clean run.
+inline std::vector<FigureInfo> window_figures(const std::string& prefix = "",
+                                              std::vector<FigureInfo> extra = {}) {
+  std::vector<FigureInfo> out = {{prefix + "requests", "requests"},
+                                 {prefix + "failed", "requests"},
+                                 {prefix + "availability", "%"},
+                                 {prefix + "longest_error_streak", "requests"},
+                                 {prefix + "p95", "ms"},
+                                 {prefix + "p99", "ms"}};
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 }  // namespace kgate::resilience

@@ -17,7 +17,8 @@ KGATE_CHECK(ResilienceEviction, Budget,
              .severity = Severity::Low,
              .reference = "kubernetes.io/docs/concepts/workloads/pods/disruptions",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"evicted", "pods"}})}) {
   const auto& w = workload("backend");
   auto& d = disruptor();
   require_settled("backend");

@@ -56,7 +56,8 @@ KGATE_CHECK(ResiliencePodDelete, Backend,
             {.title = "A deleted backend pod is replaced within budget and the API stays "
                       "available meanwhile",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"replacement_ready", "s"}})}) {
   auto w = delete_and_measure("backend", 1, false);
   const double slo = config().resilience.availability;
   KGATE_EXPECT(w.availability >= slo)
@@ -69,7 +70,8 @@ KGATE_CHECK(ResiliencePodDelete, Frontend,
             {.title = "A deleted frontend pod is replaced within budget and the page stays "
                       "available meanwhile",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster | kNeedsFrontend}) {
+             .needs = kDisruptive | kNeedsCluster | kNeedsFrontend,
+             .figures = window_figures("frontend.", {{"replacement_ready", "s"}})}) {
   auto w = delete_and_measure("frontend", 1, true);
   const double slo = config().resilience.availability;
   KGATE_EXPECT(w.availability >= slo)
@@ -82,7 +84,8 @@ KGATE_CHECK(ResiliencePodDelete, AllBackend,
             {.title = "With every backend pod deleted at once, the API comes back within "
                       "budget; the outage is reported",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"outage", "s"}})}) {
   auto w = delete_and_measure("backend", 0, false);
   const double outage = w.recovery ? *w.recovery - w.first_error.value_or(0) : 0;
   measure("outage", outage, "s");

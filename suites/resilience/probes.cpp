@@ -17,7 +17,8 @@ class ResilienceProbes : public ResilienceCheck {
 KGATE_CHECK(ResilienceProbes, ReadinessHonest,
             {.title = "A new backend pod serves every request it gets once it reports Ready",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"new_pod_ready", "s"}})}) {
   const auto& w = workload("backend");
   auto& d = disruptor();
   require_settled("backend");

@@ -17,7 +17,8 @@ KGATE_CHECK(ResilienceRollout, Restart,
                       "request",
              .reference = "kubernetes/kubernetes#43576",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"rollout", "s"}})}) {
   const auto& w = workload("backend");
   auto& d = disruptor();
   require_settled("backend");

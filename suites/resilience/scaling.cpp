@@ -17,7 +17,8 @@ KGATE_CHECK(ResilienceScaling, Manual,
             {.title = "The backend scales to N replicas and back under live traffic without "
                       "losing a request",
              .tags = {"kubernetes", "scaling"},
-             .needs = kDisruptive | kNeedsCluster}) {
+             .needs = kDisruptive | kNeedsCluster,
+             .figures = window_figures("", {{"scale_to_ready", "s"}, {"scale_back", "s"}})}) {
   const auto& w = workload("backend");
   auto& d = disruptor();
   require_settled("backend");

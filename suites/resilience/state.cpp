@@ -19,7 +19,10 @@ KGATE_CHECK(ResilienceState, Persists,
             {.title = "Tasks written before every backend pod is replaced are all there, "
                       "unchanged, afterwards",
              .tags = {"kubernetes"},
-             .needs = kDisruptive | kNeedsCluster | kNeedsTwoIdentities}) {
+             .needs = kDisruptive | kNeedsCluster | kNeedsTwoIdentities,
+             .figures = {{"tasks_written", "tasks"},
+                         {"tasks_missing", "tasks"},
+                         {"tasks_changed", "tasks"}}}) {
   workload("backend");
   auto& d = disruptor();
   require_settled("backend");

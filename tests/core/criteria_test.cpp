@@ -117,6 +117,26 @@ TEST(Criteria, GlobsAndShortFiguresExpandOverTheRegistry) {
   EXPECT_EQ(r[0].figures[1].check_ids.size(), 2u);    // backend and frontend health
 }
 
+// The resilience suite declares its windows' figures: the issue's own example resolves, over
+// every check that measures availability (the frontend's is "frontend.availability").
+TEST(Criteria, ResilienceFiguresResolveOverTheSuite) {
+  const auto r = resolved(
+      "criteria:\n  - id: available\n    text: x\n"
+      "    figures: [\"resilience.*.availability >= 99.5%\", "
+      "\"resilience.PodDelete.Backend.replacement_ready <= 60s\"]\n");
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].figures.size(), 2u);
+  EXPECT_EQ(r[0].figures[0].check_ids,
+            (std::vector<std::string>{"resilience.PodDelete.Backend",
+                                      "resilience.PodDelete.AllBackend",
+                                      "resilience.Eviction.Budget", "resilience.Rollout.Restart",
+                                      "resilience.Probes.ReadinessHonest",
+                                      "resilience.Scaling.Manual"}));
+  EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n"
+                      "    figures: [\"resilience.State.Persists.availability >= 99%\"]\n"),
+             "criteria.yaml:4:");
+}
+
 // --- deciding ----------------------------------------------------------------------------------
 
 CheckResult check(const std::string& id, CheckStatus s, std::vector<Scalar> scalars = {}) {
