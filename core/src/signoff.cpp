@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "kgate/cluster_client.hpp"
 #include "kgate/criteria.hpp"
 #include "kgate/http.hpp"
 #include "kgate/kube/client.hpp"
-#include "kgate/kube/config.hpp"
 #include "kgate/redact.hpp"
 
 namespace kgate {
@@ -17,16 +17,9 @@ void add_cluster_versions(const KubernetesConfig& k, SignOff& signoff) {
     return;
   }
   try {
-    kube::LoadOptions lo;
-    lo.kubeconfig = k.kubeconfig;
-    lo.context = k.context;
-    const kube::ClusterConfig cc = kube::load_config(lo);
-    const std::string ns = k.namespace_.empty() ? cc.namespace_name : k.namespace_;
-    kube::ClientOptions co;
-    co.request_timeout = k.request_timeout;
-    co.connect_timeout = std::min(k.request_timeout, co.connect_timeout);
-    co.max_retries = 1;  // a sign-off detail is not worth a long wait
-    kube::Client client(cc, co);
+    ClusterClient cluster = cluster_client(k, 1);  // a sign-off detail is not worth a long wait
+    const std::string& ns = cluster.namespace_;
+    kube::Client& client = *cluster.client;
     std::vector<kube::json> deployments;
     std::string looked_for;
     if (!k.release.empty()) {

@@ -11,8 +11,8 @@
 #include "kgate/audit/rules.hpp"
 #include "kgate/audit_command.hpp"
 #include "kgate/check.hpp"
+#include "kgate/cluster_client.hpp"
 #include "kgate/kube/client.hpp"
-#include "kgate/kube/config.hpp"
 #include "kgate/redact.hpp"
 
 namespace kgate {
@@ -28,17 +28,11 @@ class LiveAudit : public SuiteFixture {
     // Without a cluster the checks skip on their needs (kNeedsCluster), with that reason.
     if (!cfg.kubernetes.configured) return;
     const KubernetesConfig& kc = cfg.kubernetes;
-    kube::LoadOptions lo;
-    lo.kubeconfig = kc.kubeconfig;
-    lo.context = kc.context;
-    const kube::ClusterConfig cluster = kube::load_config(lo);
-    kube::ClientOptions co;
-    co.request_timeout = kc.request_timeout;
-    co.connect_timeout = std::min(kc.request_timeout, co.connect_timeout);
-    kube::Client client(cluster, co);
+    ClusterClient cluster = cluster_client(kc);
+    kube::Client& client = *cluster.client;
 
     audit::LiveOptions opt;
-    opt.ns = kc.namespace_.empty() ? cluster.namespace_name : kc.namespace_;
+    opt.ns = cluster.namespace_;
     opt.selector = !cfg.audit.selector.empty() ? cfg.audit.selector
                    : !kc.release.empty()       ? "app.kubernetes.io/instance=" + kc.release
                                                : "";
@@ -64,7 +58,7 @@ class LiveAudit : public SuiteFixture {
       counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + kind;
     out.properties.push_back({"audited", scope_});
     out.properties.push_back({"objects", counts});
-    out.properties.push_back({"cluster", cluster.server});
+    out.properties.push_back({"cluster", client.config().server});
     for (const auto& u : unreadable_)
       out.properties.push_back({"not readable: " + u.kind, redact(u.reason)});
   }

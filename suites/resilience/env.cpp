@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "kgate/cluster/objects.hpp"
+#include "kgate/cluster_client.hpp"
 #include "kgate/http.hpp"
-#include "kgate/kube/config.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/todo_mix.hpp"
@@ -68,16 +68,10 @@ ResilienceEnv::~ResilienceEnv() {
 void ResilienceEnv::start(RunContext& run, SuiteResult& out) {
   const auto& k = cfg_.kubernetes;
   if (!k.configured) return;  // the checks skip (kNeedsCluster)
-  kube::LoadOptions lo;
-  lo.kubeconfig = k.kubeconfig;
-  lo.context = k.context;
-  auto cc = kube::load_config(lo);
-  kube::ClientOptions co;
-  co.request_timeout = k.request_timeout;
-  co.connect_timeout = std::min(co.connect_timeout, k.request_timeout);
-  client_ = std::make_unique<kube::Client>(cc, co);
+  ClusterClient cluster = cluster_client(k);
+  client_ = std::move(cluster.client);
   cluster::DiscoverOptions d;
-  d.ns = k.namespace_.empty() ? cc.namespace_name : k.namespace_;
+  d.ns = cluster.namespace_;
   d.release = k.release;
   d.backend_deployment = k.backend_deployment;
   d.frontend_deployment = k.frontend_deployment;

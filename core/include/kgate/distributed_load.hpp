@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kgate/cluster_client.hpp"
 #include "kgate/config.hpp"
 #include "kgate/distributed/coordinator.hpp"
 #include "kgate/distributed/plan.hpp"
@@ -17,14 +18,6 @@ class App;
 }
 
 namespace kgate {
-
-// The cluster and namespace of a `kubernetes:` section (kubeconfig as kubectl reads it).
-// Throws ConfigError naming the kubeconfig problem.
-struct ClusterClient {
-  std::unique_ptr<kube::Client> client;
-  std::string namespace_;
-};
-ClusterClient cluster_client(const KubernetesConfig& k);
 
 // The coordinator's options from suites.load.distributed.
 dist::DistOptions dist_options(const DistributedLoadConfig& d, const std::string& namespace_);
