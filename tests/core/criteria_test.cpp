@@ -126,12 +126,11 @@ TEST(Criteria, ResilienceFiguresResolveOverTheSuite) {
       "\"resilience.PodDelete.Backend.replacement_ready <= 60s\"]\n");
   ASSERT_EQ(r.size(), 1u);
   ASSERT_EQ(r[0].figures.size(), 2u);
-  EXPECT_EQ(r[0].figures[0].check_ids,
-            (std::vector<std::string>{"resilience.PodDelete.Backend",
-                                      "resilience.PodDelete.AllBackend",
-                                      "resilience.Eviction.Budget", "resilience.Rollout.Restart",
-                                      "resilience.Probes.ReadinessHonest",
-                                      "resilience.Scaling.Manual"}));
+  EXPECT_EQ(
+      r[0].figures[0].check_ids,
+      (std::vector<std::string>{"resilience.PodDelete.Backend", "resilience.PodDelete.AllBackend",
+                                "resilience.Eviction.Budget", "resilience.Rollout.Restart",
+                                "resilience.Probes.ReadinessHonest", "resilience.Scaling.Manual"}));
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n"
                       "    figures: [\"resilience.State.Persists.availability >= 99%\"]\n"),
              "criteria.yaml:4:");
