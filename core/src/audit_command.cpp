@@ -14,11 +14,11 @@
 #include "kgate/audit/rules.hpp"
 #include "kgate/audit/sarif.hpp"
 #include "kgate/check_context.hpp"
+#include "kgate/cluster_client.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/http.hpp"
 #include "kgate/kube/client.hpp"
-#include "kgate/kube/config.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
 
@@ -215,25 +215,16 @@ int cmd_audit(const AuditArgs& a) {
     return kExitUsage;
   }
   if (a.live) {
-    kube::ClusterConfig config;
-    kube::ClientOptions co;
+    ClusterClient cluster;
     try {
-      auto timeout =
-          std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(a.request_timeout));
-      kube::LoadOptions lo;
-      lo.kubeconfig = a.kubeconfig;
-      lo.context = a.context;
-      config = kube::load_config(lo);
-      co.request_timeout = timeout;
-      co.connect_timeout = std::min(timeout, co.connect_timeout);
+      cluster = cluster_client(a.kubeconfig, a.context, a.ns, a.request_timeout);
     } catch (const std::exception& e) {
       std::cerr << "kgate audit: configuration error: " << redact(e.what()) << std::endl;
       return kExitUsage;
     }
-    std::string ns = a.ns.empty() ? config.namespace_name : a.ns;
+    const std::string& ns = cluster.namespace_;
     try {
-      kube::Client client(config, co);
-      objects = audit::load_live(client, {ns, a.selector});
+      objects = audit::load_live(*cluster.client, {ns, a.selector});
     } catch (const http::TransportError& e) {
       if (e.kind() == http::ErrorKind::Interrupted) return kExitInterrupted;
       std::cerr << "kgate audit: cluster unreachable: " << redact(e.what()) << std::endl;

@@ -2,11 +2,16 @@
 
 #include <algorithm>
 
+#include "kgate/duration.hpp"
 #include "kgate/kube/config.hpp"
 
 namespace kgate {
 
-ClusterClient cluster_client(const KubernetesConfig& k, int max_retries) {
+namespace {
+
+// `where` prefixes a kubeconfig problem: the config section, or nothing for command-line flags
+// (the kubeconfig's own message names its file and key).
+ClusterClient connect(const KubernetesConfig& k, int max_retries, const std::string& where) {
   kube::ClusterConfig cluster;
   try {
     kube::LoadOptions lo;
@@ -14,7 +19,7 @@ ClusterClient cluster_client(const KubernetesConfig& k, int max_retries) {
     lo.context = k.context;
     cluster = kube::load_config(lo);
   } catch (const kube::ConfigError& e) {
-    throw ConfigError(std::string("kubernetes: ") + e.what());
+    throw ConfigError(where + e.what());
   }
   kube::ClientOptions co;
   co.request_timeout = k.request_timeout;
@@ -24,6 +29,26 @@ ClusterClient cluster_client(const KubernetesConfig& k, int max_retries) {
   out.namespace_ = k.namespace_.empty() ? cluster.namespace_name : k.namespace_;
   out.client = std::make_unique<kube::Client>(std::move(cluster), co);
   return out;
+}
+
+}  // namespace
+
+ClusterClient cluster_client(const KubernetesConfig& k, int max_retries) {
+  return connect(k, max_retries, "kubernetes: ");
+}
+
+ClusterClient cluster_client(const std::string& kubeconfig, const std::string& context,
+                             const std::string& ns, const std::string& request_timeout) {
+  KubernetesConfig k;
+  k.kubeconfig = kubeconfig;
+  k.context = context;
+  k.namespace_ = ns;
+  try {
+    k.request_timeout = std::chrono::duration_cast<Millis>(parse_duration(request_timeout));
+  } catch (const std::exception& e) {
+    throw ConfigError("--request-timeout: " + std::string(e.what()));
+  }
+  return connect(k, kube::ClientOptions{}.max_retries, "");
 }
 
 }  // namespace kgate

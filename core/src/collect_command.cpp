@@ -9,11 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kgate/cluster_client.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/http.hpp"
 #include "kgate/kube/client.hpp"
-#include "kgate/kube/config.hpp"
 #include "kgate/log_block.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
@@ -118,22 +118,14 @@ int cmd_collect(const CollectArgs& a) {
     std::cerr << "kgate collect: give --release NAME (or --pod NAME)" << std::endl;
     return kExitUsage;
   }
-  kube::ClusterConfig config;
-  kube::ClientOptions co;
+  ClusterClient cluster;
   try {
-    auto timeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(a.request_timeout));
-    kube::LoadOptions lo;
-    lo.kubeconfig = a.kubeconfig;
-    lo.context = a.context;
-    config = kube::load_config(lo);
-    co.request_timeout = timeout;
-    co.connect_timeout = std::min(timeout, co.connect_timeout);
+    cluster = cluster_client(a.kubeconfig, a.context, a.ns, a.request_timeout);
   } catch (const std::exception& e) {
     std::cerr << "kgate collect: configuration error: " << redact(e.what()) << std::endl;
     return kExitUsage;
   }
-  const std::string ns = a.ns.empty() ? config.namespace_name : a.ns;
+  const std::string& ns = cluster.namespace_;
   const std::string selector =
       !a.selector.empty() ? a.selector : "app.kubernetes.io/instance=" + a.release;
   const std::string whose = a.pod.empty() ? "release '" + a.release + "'" : "pod '" + a.pod + "'";
@@ -141,7 +133,7 @@ int cmd_collect(const CollectArgs& a) {
   std::vector<Collected> found;
   std::vector<std::string> notes;
   try {
-    kube::Client client(config, co);
+    kube::Client& client = *cluster.client;
     std::vector<json> pods;
     if (!a.pod.empty()) {
       auto p = client.find(kube::resources::pods, ns, a.pod);

@@ -20,4 +20,9 @@ struct ClusterClient {
 // the client's retries of 429/5xx/dropped connections (a sign-off detail is worth one try).
 ClusterClient cluster_client(const KubernetesConfig& k, int max_retries = 3);
 
+// The same from command-line flags as written (`kgate audit --live`, `kgate collect`):
+// --kubeconfig, --context, --namespace (empty: the context's) and --request-timeout.
+ClusterClient cluster_client(const std::string& kubeconfig, const std::string& context,
+                             const std::string& ns, const std::string& request_timeout);
+
 }  // namespace kgate
