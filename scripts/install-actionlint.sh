@@ -21,23 +21,10 @@ if [ -x "$TOOL" ] && [ "$("$TOOL" -version 2>/dev/null | head -n1)" = "$VERSION"
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do
-    if [ -x "$candidate" ]; then
-      PATH="$(dirname "$candidate"):$PATH"
-      break
-    fi
-  done
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-actionlint: 'go' not found; actionlint $VERSION is built from source and needs Go" >&2
-  exit 2
-fi
-
+# shellcheck source=scripts/go-env.sh
+. "$(dirname "$0")/go-env.sh"
+go_env install-actionlint "actionlint $VERSION"
 mkdir -p "$BIN"
-export GOFLAGS="-mod=mod ${GOFLAGS:-}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export CGO_ENABLED=0
 echo "install-actionlint: building actionlint $VERSION with $(go version | awk '{print $3}') into $BIN"
 start=$(date +%s)
 # The version stamp actionlint prints (-version) comes from this variable, as its release builds set it.

@@ -27,23 +27,10 @@ if [ "$(installed_version || true)" = "$HELM_VERSION" ]; then
   exit 0
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  for candidate in /usr/local/go/bin/go /usr/lib/go/bin/go; do
-    if [ -x "$candidate" ]; then
-      PATH="$(dirname "$candidate"):$PATH"
-      break
-    fi
-  done
-fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-helm: 'go' not found; Helm $HELM_VERSION is built from source and needs Go >= 1.26" >&2
-  exit 2
-fi
-
+# shellcheck source=scripts/go-env.sh
+. "$(dirname "$0")/go-env.sh"
+go_env install-helm "Helm $HELM_VERSION (Go >= 1.26)"
 mkdir -p "$BIN"
-export GOFLAGS="-mod=mod ${GOFLAGS:-}"
-export GOMAXPROCS="${GOMAXPROCS:-2}"
-export CGO_ENABLED=0
 
 echo "install-helm: building Helm $HELM_VERSION with $(go version | awk '{print $3}') into $BIN (jobs: $JOBS)"
 start=$(date +%s)
