@@ -23,24 +23,14 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kgate::testfw::kgate_binary;
 using kgate::testfw::LocalCluster;
+using kgate::testfw::read_file;
 using nlohmann::json;
 namespace res = kgate::kube::resources;
 
 const std::string kNs = "audit-live";
 
-std::string kgate_binary() {
-  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
-    return std::string(b) + "/core/kgate";
-  return KGATE_BINARY_PATH;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 const std::string kPlanted = "planted-live-secret-Vb7Nq3Zr5Xw1";
 
 // The app's pod spec; `sidecar` adds a container without a cpu request (its memory limit
@@ -195,7 +185,7 @@ TEST_F(AuditClusterTest, LiveAuditSeesTheInjectedSidecarAndNeverASecretValue) {
                      120s);
   std::cout << "kgate audit --live:\n" << r.output;
   EXPECT_EQ(r.status, 1) << r.output;
-  auto results = json::parse(slurp(dir + "/results.json"), nullptr, false);
+  auto results = json::parse(read_file(dir + "/results.json"), nullptr, false);
   ASSERT_TRUE(results.is_object()) << r.output;
   std::set<std::string> failed;
   json hpa;
@@ -216,7 +206,7 @@ TEST_F(AuditClusterTest, LiveAuditSeesTheInjectedSidecarAndNeverASecretValue) {
   EXPECT_EQ(hpa.value("detail", "").find("container 'api'"), std::string::npos)
       << "the template's container has its request";
   for (const auto* name : {"results.json", "junit.xml", "report.html", "audit.sarif"}) {
-    std::string content = slurp(dir + "/" + name);
+    std::string content = read_file(dir + "/" + name);
     EXPECT_FALSE(content.empty()) << name;
     EXPECT_EQ(content.find(kPlanted), std::string::npos) << "the planted value in " << name;
   }
@@ -268,8 +258,8 @@ TEST_F(AuditClusterTest, TheAuditSuiteOfKgateRunGatesOnTheLiveObjects) {
     std::cout << "kgate run --suites audit (" << name << "):\n" << r.output;
     EXPECT_EQ(r.output.find(kPlanted), std::string::npos) << "the planted value on the console";
     for (const auto* f : {"results.json", "junit.xml", "report.html"})
-      EXPECT_EQ(slurp(dir + "/" + name + "/" + f).find(kPlanted), std::string::npos) << f;
-    return std::pair{r, json::parse(slurp(dir + "/" + name + "/results.json"), nullptr, false)};
+      EXPECT_EQ(read_file(dir + "/" + name + "/" + f).find(kPlanted), std::string::npos) << f;
+    return std::pair{r, json::parse(read_file(dir + "/" + name + "/results.json"), nullptr, false)};
   };
 
   // Every rule is a check; the two defects fail it, exactly.

@@ -19,21 +19,10 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kgate::testfw::kgate_binary;
 using kgate::testfw::LocalCluster;
+using kgate::testfw::read_file;
 using nlohmann::json;
-
-std::string kgate_binary() {
-  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
-    return std::string(b) + "/core/kgate";
-  return KGATE_BINARY_PATH;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -77,7 +66,7 @@ spec:
                        120s);
     std::cout << r.output.substr(0, r.output.find("\n  PASS")) << "\n";
     EXPECT_EQ(r.status, 0) << r.output;  // the versions never decide the gate
-    return json::parse(slurp(dir + out + "/results.json"), nullptr, false);
+    return json::parse(read_file(dir + out + "/results.json"), nullptr, false);
   };
 
   const json found = run("rel", "/found");
@@ -91,7 +80,7 @@ spec:
        {{"name", "app version"}, {"value", "1.2.3"}}});
   EXPECT_EQ(so["versions"], want) << so.dump(1);
   EXPECT_EQ(so["config_sha256"].get<std::string>().size(), 64u);
-  const std::string html = slurp(dir + "/found/report.html");
+  const std::string html = read_file(dir + "/found/report.html");
   EXPECT_NE(html.find("image signoff/rel-backend api: ghcr.io/kgate/todo-app:1.2.3"),
             std::string::npos);
   EXPECT_NE(html.find("chart: todo-0.3.1"), std::string::npos);

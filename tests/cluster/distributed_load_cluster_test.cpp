@@ -22,26 +22,15 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kgate::testfw::kgate_binary;
 using kgate::testfw::LocalCluster;
+using kgate::testfw::read_file;
 using nlohmann::json;
 namespace res = kgate::kube::resources;
 
 const std::string kNs = "dist-load";
 const kgate::kube::ResourceType kJobs{"batch", "v1", "jobs", true};
 const std::string kWorkerLabel = "app.kubernetes.io/name=kgate-load-worker";
-
-std::string kgate_binary() {
-  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
-    return std::string(b) + "/core/kgate";
-  return KGATE_BINARY_PATH;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -126,11 +115,11 @@ spec:
     for (const auto& e : std::filesystem::directory_iterator("/proc")) {
       const std::string name = e.path().filename().string();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      const std::string env = slurp(e.path().string() + "/environ");
+      const std::string env = read_file(e.path().string() + "/environ");
       if (env.find("JOB_COMPLETION_INDEX=" + std::to_string(index) + '\0') == std::string::npos)
         continue;
       if (env.find("\"run\":\"" + run + "\"") == std::string::npos) continue;
-      const std::string cmdline = slurp(e.path().string() + "/cmdline");
+      const std::string cmdline = read_file(e.path().string() + "/cmdline");
       if (cmdline.find("load-worker") == std::string::npos) continue;
       return std::stoi(name);
     }
@@ -153,10 +142,10 @@ TEST_F(DistributedLoadClusterTest, ThreeWorkersSendExactlyTheScheduleAndMergeExa
             "--worker-samples", "--threshold", "p99 < 10s", "--threshold", "error_rate < 1%"}));
   auto rc = p.wait(180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = slurp(out + ".log");
+  const std::string log = read_file(out + ".log");
   std::cout << log << std::endl;
   ASSERT_EQ(*rc, 0) << log;
-  const json r = json::parse(slurp(out));
+  const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
 
   // The single-machine schedule's count, from the same closed-form executor.
@@ -245,10 +234,10 @@ TEST_F(DistributedLoadClusterTest, AWorkerKilledMidRunIsReportedAndFailsTheGate)
 
   auto rc = p.wait(180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = slurp(out + ".log");
+  const std::string log = read_file(out + ".log");
   std::cout << log << std::endl;
   EXPECT_EQ(*rc, 1) << "a partial run fails its gate";
-  const json r = json::parse(slurp(out));
+  const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
   EXPECT_TRUE(d["partial"].get<bool>());
   ASSERT_EQ(d["problems"].size(), 1u) << d.dump(2);
@@ -298,10 +287,10 @@ TEST_F(DistributedLoadClusterTest, CtrlCStopsTheWorkersAndDeletesTheJob) {
   p.signal(SIGINT);
   auto rc = p.wait(90s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = slurp(out + ".log");
+  const std::string log = read_file(out + ".log");
   std::cout << log << std::endl;
   EXPECT_EQ(*rc, 130) << log;
-  const json r = json::parse(slurp(out));
+  const json r = json::parse(read_file(out));
   EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
   EXPECT_TRUE(r["interrupted"].get<bool>());
   EXPECT_GT(r["requests"].get<std::uint64_t>(), 0u);  // what was sent before the stop is kept
@@ -319,7 +308,7 @@ TEST_F(DistributedLoadClusterTest, WorkersThatNeverStartAreNamedWithTheirReason)
   kgate::ChildProcess p(spec);
   auto rc = p.wait(120s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = slurp(out + ".log");
+  const std::string log = read_file(out + ".log");
   std::cout << log << std::endl;
   EXPECT_EQ(*rc, 3) << log;  // nothing could run: as unreachable
   EXPECT_NE(log.find("no worker became Ready within 6 s"), std::string::npos) << log;
@@ -356,7 +345,7 @@ suites:
       {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir}, 180s);
   std::cout << r.output << std::endl;
   EXPECT_EQ(r.status, 0) << r.output;
-  const json results = json::parse(slurp(dir + "/results.json"));
+  const json results = json::parse(read_file(dir + "/results.json"));
   std::map<std::string, std::string> status;
   const json* run = nullptr;
   for (const auto& c : results["checks"]) {
@@ -370,9 +359,9 @@ suites:
   ASSERT_EQ((*run)["tables"].size(), 1u);
   ASSERT_EQ((*run)["tables"][0]["rows"].size(), 3u);
   for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
-  const std::string html = slurp(dir + "/report.html");
+  const std::string html = read_file(dir + "/report.html");
   EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
-  const std::string junit = slurp(dir + "/junit.xml");
+  const std::string junit = read_file(dir + "/junit.xml");
   EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
   expect_nothing_left();
 }

@@ -26,7 +26,9 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kgate::testfw::kgate_binary;
 using kgate::testfw::LocalCluster;
+using kgate::testfw::read_file;
 using kgate::testfw::wait_for_ready_pods;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -35,17 +37,6 @@ namespace res = kgate::kube::resources;
 const std::string kNs = "release";
 const std::string kRelease = "todo";
 const std::string kSelector = "app.kubernetes.io/instance=todo";
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string kgate_binary() {
-  if (const char* b = std::getenv("KGATE_BUILD_DIR"); b && *b)
-    return std::string(b) + "/core/kgate";
-  return KGATE_BINARY_PATH;
-}
 
 std::string helm_binary() {
   const char* env = std::getenv("KGATE_HELM");
@@ -100,7 +91,7 @@ class ReleaseClusterTest : public ::testing::Test {
     kgate::ChildProcess p(spec);
     auto status = p.wait(timeout);
     if (!status) p.stop(SIGTERM, 5s);
-    return {status.value_or(-1), slurp(spec.log_path)};
+    return {status.value_or(-1), read_file(spec.log_path)};
   }
   // `kgate collect` as a pipeline runs it, in a folder of its own.
   Run collect(const std::string& name, std::vector<std::string> extra = {}) {
@@ -126,7 +117,7 @@ class ReleaseClusterTest : public ::testing::Test {
     extract.args = {source + "/tests/ci/check_ci.py", "extract", which};
     extract.log_path = script;
     kgate::ChildProcess x(extract);
-    if (x.wait(30s).value_or(-1) != 0) return {-1, "cannot extract: " + slurp(script)};
+    if (x.wait(30s).value_or(-1) != 0) return {-1, "cannot extract: " + read_file(script)};
     kgate::ProcessSpec spec;
     spec.program = "bash";
     spec.args = {script};
@@ -144,13 +135,13 @@ class ReleaseClusterTest : public ::testing::Test {
     kgate::ChildProcess p(spec);
     auto status = p.wait(300s);
     if (!status) p.stop(SIGTERM, 5s);
-    Run r{status.value_or(-1), slurp(spec.log_path)};
+    Run r{status.value_or(-1), read_file(spec.log_path)};
     std::cout << which << " template's gate (" << name << "), exit " << r.status << ":\n"
               << r.output.substr(r.output.size() > 1500 ? r.output.size() - 1500 : 0) << "\n";
     return r;
   }
   json results(const std::string& name) {
-    return json::parse(slurp(work_ + "/" + name + "/results.json"), nullptr, false);
+    return json::parse(read_file(work_ + "/" + name + "/results.json"), nullptr, false);
   }
   // The local values: one replica each, an in-memory database (the smoke suite's writes and
   // reads meet the same process), short graces. The images map by name to the built binaries.
@@ -311,16 +302,16 @@ TEST_F(ReleaseClusterTest, HelmTestRunsKgateAndCollectWritesItsReports) {
     EXPECT_NE(check.value("message", "").find("ClusterRoleBindings"), std::string::npos)
         << check.dump(1);
   }
-  const std::string junit = slurp(work_ + "/pass/junit.xml");
+  const std::string junit = read_file(work_ + "/pass/junit.xml");
   EXPECT_NE(junit.find("<testsuite name=\"audit\""), std::string::npos) << junit.substr(0, 500);
   EXPECT_NE(junit.find("failures=\"0\""), std::string::npos);
-  EXPECT_NE(slurp(work_ + "/pass/report.html").find("<html"), std::string::npos);
+  EXPECT_NE(read_file(work_ + "/pass/report.html").find("<html"), std::string::npos);
   // The chart's generated secret reaches the pod, never its log nor the reports.
   const std::string secret = b64decode(auth_secret());
   ASSERT_GE(secret.size(), 32u);
   EXPECT_EQ(log.find(secret), std::string::npos) << "the auth secret in the test pod's log";
   for (const auto* f : {"junit.xml", "report.html", "results.json"})
-    EXPECT_EQ(slurp(work_ + "/pass/" + f).find(secret), std::string::npos) << f;
+    EXPECT_EQ(read_file(work_ + "/pass/" + f).find(secret), std::string::npos) << f;
   EXPECT_EQ(c.output.find(secret), std::string::npos);
   tested_ = true;
 }
@@ -336,7 +327,7 @@ TEST_F(ReleaseClusterTest, TheCiTemplatesGatePassAsWritten) {
     for (const auto* f : {"junit.xml", "report.html", "results.json"})
       EXPECT_TRUE(fs::exists(work_ + "/" + which + "-pass/" + f)) << which << ": " << f;
   }
-  EXPECT_EQ(slurp(work_ + "/github-pass.github-output"), "exit_code=0\n");
+  EXPECT_EQ(read_file(work_ + "/github-pass.github-output"), "exit_code=0\n");
 }
 
 // An upgrade with a fault value (the backend's toggle answers 200 without toggling) rolls the
@@ -364,7 +355,7 @@ TEST_F(ReleaseClusterTest, AnUpgradeWithAFaultRollsThePodsAndFailsTheGate) {
   EXPECT_EQ(res.value("verdict", ""), "FAIL");
   EXPECT_EQ(with_status(res, "failed"), (std::set<std::string>{"smoke.Tasks.FullTaskFlow"}))
       << c.output;
-  const std::string junit = slurp(work_ + "/fail/junit.xml");
+  const std::string junit = read_file(work_ + "/fail/junit.xml");
   EXPECT_NE(junit.find("failures=\"1\""), std::string::npos) << junit.substr(0, 800);
   EXPECT_NE(junit.find("<failure"), std::string::npos);
 
@@ -373,9 +364,10 @@ TEST_F(ReleaseClusterTest, AnUpgradeWithAFaultRollsThePodsAndFailsTheGate) {
     auto g = ci_gate(which, which + "-fail");
     EXPECT_EQ(g.status, 1) << g.output;
     EXPECT_NE(g.output.find("the release gate failed"), std::string::npos) << g.output;
-    EXPECT_NE(slurp(work_ + "/" + which + "-fail/junit.xml").find("<failure"), std::string::npos);
+    EXPECT_NE(read_file(work_ + "/" + which + "-fail/junit.xml").find("<failure"),
+              std::string::npos);
   }
-  EXPECT_EQ(slurp(work_ + "/github-fail.github-output"), "exit_code=1\n");
+  EXPECT_EQ(read_file(work_ + "/github-fail.github-output"), "exit_code=1\n");
 }
 
 // helm rollback to the first revision: the pods roll back to the values without the fault.

@@ -30,11 +30,6 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-std::string slurp_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 bool is_ready(const json& pod) {
   if (pod["metadata"].contains("deletionTimestamp")) return false;
   for (const auto& c : pod.value("status", json::object()).value("conditions", json::array())) {
@@ -86,7 +81,7 @@ LocalCluster::LocalCluster(std::chrono::seconds timeout) {
   }
   startup_ = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
-  std::istringstream env(slurp_file(dir_ + "/env"));
+  std::istringstream env(read_file(dir_ + "/env"));
   for (std::string line; std::getline(env, line);) {
     if (line.rfind("KGATE_CLUSTER_NODE_IP=", 0) == 0) node_ip_ = line.substr(22);
     if (line.rfind("KGATE_CLUSTER_NETNS=", 0) == 0) netns_ = line.substr(20);
@@ -129,7 +124,7 @@ LocalCluster::~LocalCluster() {
 }
 
 std::string LocalCluster::log_tail(const std::string& component, std::size_t bytes) const {
-  std::string text = slurp_file(dir_ + "/" + component + ".log");
+  std::string text = read_file(dir_ + "/" + component + ".log");
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 
@@ -177,7 +172,7 @@ LocalCluster::Result LocalCluster::command(const std::string& program,
   } else {
     r.status = *status;
   }
-  r.output = slurp_file(spec.log_path);
+  r.output = read_file(spec.log_path);
   return r;
 }
 
@@ -232,6 +227,15 @@ std::string service_url(kube::Client& client, const std::string& ns, const std::
   auto svc = client.get(kube::resources::services, ns, name);
   return "http://" + svc["spec"].value("clusterIP", "") + ":" +
          std::to_string(svc["spec"]["ports"][0].value("port", 0));
+}
+
+std::string kgate_binary() {
+  return env_or("KGATE_BUILD_DIR", KGATE_BUILD_DIR) + "/core/kgate";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace kgate::testfw

@@ -77,4 +77,9 @@ std::vector<nlohmann::json> wait_for_ready_pods(kube::Client& client, const std:
 // A Service's ClusterIP:port as "http://ip:port".
 std::string service_url(kube::Client& client, const std::string& ns, const std::string& name);
 
+// The kgate binary of this build ($KGATE_BUILD_DIR/core/kgate), as the cluster tests run it.
+std::string kgate_binary();
+// A whole file as it is on disk ("" when it cannot be read): reports, logs, kubeconfigs.
+std::string read_file(const std::string& path);
+
 }  // namespace kgate::testfw
