@@ -82,7 +82,8 @@ class ScriptCluster {
     auto up = kgate::wait_until(
         [&](std::string* why) {
           *why = process_.running() ? "starting" : "the script exited";
-          return fs::exists(dir_ + "/env") || !process_.running();
+          // "ready" follows the env file: from then on a signal to the script is acted on.
+          return (fs::exists(dir_ + "/env") && says_ready()) || !process_.running();
         },
         180s, 200ms);
     if (!up.ok || !process_.running())
@@ -90,6 +91,13 @@ class ScriptCluster {
     std::istringstream env(slurp(dir_ + "/env"));
     for (std::string line; std::getline(env, line);)
       if (line.rfind("KGATE_CLUSTER_NETNS=", 0) == 0) netns_ = line.substr(20);
+    if (netns_.empty()) throw std::runtime_error("no KGATE_CLUSTER_NETNS in " + dir_ + "/env");
+  }
+  bool says_ready() const {
+    std::istringstream out(slurp(dir_ + ".out"));
+    for (std::string line; std::getline(out, line);)
+      if (line == "ready") return true;
+    return false;
   }
   kgate::ChildProcess& process() { return process_; }
   const std::string& netns() const { return netns_; }
