@@ -105,7 +105,7 @@ struct RunArgs {
   std::string config_path, criteria_path, target, frontend, ingress;
   SelectArgs select;
   std::string junit, html, json, report_dir;
-  bool insecure = false, verbose = false, fail_on_skip = false;
+  bool insecure = false, verbose = false, fail_on_skip = false, dry_run = false;
   bool results_block = false;  // print the results as a log block at the end (kgate collect)
 };
 
@@ -251,6 +251,7 @@ Config load_run_config(const RunArgs& a) {
   set_url("ingress", a.ingress, cfg.target.ingress);
   if (a.insecure) cfg.target.insecure = true;
   if (a.fail_on_skip) cfg.fail_on_skip = true;
+  if (a.dry_run) cfg.dry_run = true;
   if (!a.report_dir.empty()) {
     cfg.reports.junit = a.report_dir + "/junit.xml";
     cfg.reports.html = a.report_dir + "/report.html";
@@ -563,6 +564,9 @@ int main(int argc, char** argv) {
   run->add_option("--report-dir", ra.report_dir, "write junit.xml, report.html, results.json here");
   run->add_flag("--fail-on-skip", ra.fail_on_skip,
                 "skipped and inconclusive checks fail the gate (run.fail_on_skip)");
+  run->add_flag("--dry-run", ra.dry_run,
+                "disruptive checks (resilience) print what they would delete, evict, restart or "
+                "scale and change nothing; the other checks run as usual");
   run->add_flag("-k,--insecure", ra.insecure, "skip TLS certificate verification");
   run->add_flag("-v,--verbose", ra.verbose, "print every finding with its source, debug logs");
   run->add_flag("--results-block", ra.results_block,
@@ -572,7 +576,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  kgate run --target http://localhost:7860 --frontend http://localhost:3000\n"
       "  kgate run --config kgate.yaml --suites security --severity high --report-dir out\n"
-      "  kgate run --config kgate.yaml --filter 'smoke.Tasks.*' --filter 'smoke.Chat.*'");
+      "  kgate run --config kgate.yaml --filter 'smoke.Tasks.*' --filter 'smoke.Chat.*'\n"
+      "  kgate run --config kgate.yaml --suites resilience --dry-run");
 
   std::string validate_path, validate_criteria;
   auto* validate = app.add_subcommand(

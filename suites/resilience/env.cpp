@@ -91,6 +91,12 @@ void ResilienceEnv::start(RunContext& run, SuiteResult& out) {
   watch_ = std::make_unique<cluster::ClusterWatch>(*client_, scope, *timeline_);
   watch_->start(std::chrono::seconds(30));
 
+  // A dry run reads the cluster and sends nothing: no identities, no traffic.
+  if (cfg_.dry_run) {
+    out.properties.push_back(
+        {"dry run", "no live traffic; disruptive checks list what they would do"});
+    return;
+  }
   // The clocks: the engine's steady times onto the run's axis.
   offset_ = run.now() - steady_seconds(SteadyClock::now());
   const auto& rc = cfg_.resilience;
@@ -164,7 +170,9 @@ void ResilienceEnv::stop(RunContext& run, SuiteResult& out) noexcept {
       out.properties.push_back({"traffic cleanup", std::to_string(n) + " tasks deleted"});
       for (const auto& f : failed_cleanups) out.properties.push_back({"left behind", f});
     }
-    if (timeline_) {
+    if (timeline_ && cfg_.dry_run) {
+      out.events = timeline_->all();
+    } else if (timeline_) {
       const double end = run.now();
       out.charts.push_back(chart("Live traffic: the API (todo mix)", 0, end, false));
       out.charts.push_back(chart("Live traffic: the frontend page", 0, end, true));
@@ -190,8 +198,12 @@ WindowStats ResilienceEnv::window(double from, double to, bool frontend, double 
     std::lock_guard lock(mutex_);
     for (const auto& r : records_) {
       if (r.frontend != frontend) continue;
-      if (r.intended >= from && r.intended <= to) in.push_back(r);
-      if (baseline > 0 && r.intended >= from - baseline && r.intended < from) base.push_back(r);
+      // A request still in flight when the window opens (the disruption) is in it: a pod that
+      // drops its in-flight requests on SIGTERM fails exactly those, sent just before.
+      const bool in_flight = r.intended < from && r.done >= from;
+      if ((r.intended >= from && r.intended <= to) || in_flight) in.push_back(r);
+      if (baseline > 0 && r.intended >= from - baseline && !in_flight && r.intended < from)
+        base.push_back(r);
     }
   }
   std::sort(in.begin(), in.end(), [](auto& a, auto& b) { return a.intended < b.intended; });
@@ -211,7 +223,7 @@ WindowStats ResilienceEnv::window(double from, double to, bool frontend, double 
     }
     ++w.failed;
     w.longest_streak = std::max(w.longest_streak, ++streak);
-    if (!w.first_error) w.first_error = r.intended - from;
+    if (!w.first_error) w.first_error = std::max(0.0, r.intended - from);
     last_error = r.intended;
     switch (static_cast<Transport>(r.transport)) {
       case Transport::kAnswered:
@@ -235,7 +247,7 @@ WindowStats ResilienceEnv::window(double from, double to, bool frontend, double 
     // Sustained success starts with the first answered request after the last failure.
     for (const auto& r : in)
       if (r.intended > *last_error) {
-        w.recovery = r.intended - from;
+        w.recovery = std::max(0.0, r.intended - from);
         break;
       }
   }
@@ -298,6 +310,7 @@ cluster::Disruptor& ResilienceCheck::disruptor() {
     o.ns = e.ns();
     o.label = config().kubernetes.disruption_label;
     o.timeline = &e.timeline();
+    o.dry_run = config().dry_run;
     disruptor_ = std::make_unique<cluster::Disruptor>(e.client(), o);
   }
   return *disruptor_;
@@ -340,10 +353,19 @@ void ResilienceCheck::require_settled(const std::string& role) {
 }
 
 void ResilienceCheck::observe(double seconds) {
+  if (dry_run()) return;  // no traffic to observe
   const double until = c().now() + seconds;
   env().watch().wait_until([&] { return c().now() >= until; },
                            std::chrono::milliseconds(static_cast<long>(seconds * 1000) + 50),
                            [this] { return c().stop_requested(); });
+}
+
+void ResilienceCheck::planned(const std::string& how) {
+  if (!disruptor_ || !disruptor_->dry_run()) return;
+  std::string plan;
+  for (const auto& step : disruptor_->plan()) plan += (plan.empty() ? "" : "; ") + step;
+  KGATE_SKIP() << "dry run, nothing changed: " << (plan.empty() ? "would do nothing" : plan)
+               << (how.empty() ? "" : " (" + how + ")");
 }
 
 double ResilienceCheck::baseline() const {

@@ -53,8 +53,9 @@ class ResilienceEnv final : public SuiteFixture {
   cluster::ClusterWatch& watch() { return *watch_; }
   const std::string& ns() const { return found_.ns; }
 
-  // Traffic over [from, to] (run clock, by intended time); `frontend` picks the page requests,
-  // else the API's. The baseline is the `baseline` seconds before `from`.
+  // Traffic over [from, to] (run clock, by intended time, plus the requests still in flight at
+  // `from`); `frontend` picks the page requests, else the API's. The baseline is the `baseline`
+  // seconds before `from`, without those in flight.
   WindowStats window(double from, double to, bool frontend, double baseline) const;
   // Answered and failed requests per second over [from, to], for a chart with the timeline.
   Chart chart(const std::string& title, double from, double to, bool frontend) const;
@@ -108,6 +109,11 @@ class ResilienceCheck : public Check {
   // Records a window's figures (measure/property), its chart and the timeline's events.
   WindowStats report(const std::string& what, double from, double to, bool frontend,
                      const std::vector<std::string>& objects);
+  // After a check's disruptive actions: in a dry run (kgate run --dry-run) ends the check as
+  // skipped with the plan, exactly what it would have done (`how` adds the order or the
+  // condition the real run follows); otherwise nothing.
+  void planned(const std::string& how = "");
+  bool dry_run() const { return config().dry_run; }
   // Undoes what this check changed, waits for the roles to settle, records what failed.
   void restore(const std::vector<std::string>& roles);
   double baseline() const;

@@ -42,6 +42,7 @@ KGATE_CHECK(ResilienceEviction, Budget,
     if (!d.evict_pod(p.name, &refusal)) break;
     ++evicted;
   }
+  planned("one after the other, stopping at the first the PodDisruptionBudget refuses");
   measure("evicted", evicted, "pods");
   const bool whole = wait_settled("backend", config().resilience.ready_budget);
   report("backend eviction", t0, c().now(), false, {"pod/" + w.name, "endpoints/"});

@@ -27,6 +27,7 @@ class ResiliencePodDelete : public ResilienceCheck {
     observe(baseline());  // traffic before the disruption, the baseline
     const double t0 = c().now();
     for (std::size_t i = 0; i < count; ++i) d.delete_pod(pods[i].name);
+    planned("then wait for the replacements and measure the live traffic");
     c().progress("deleted " + std::to_string(count) + " " + role + " pod(s); waiting for " +
                  "replacements");
     const auto budget = config().resilience.ready_budget;

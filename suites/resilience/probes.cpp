@@ -31,6 +31,7 @@ KGATE_CHECK(ResilienceProbes, ReadinessHonest,
     d.pin_hpa(w.hpas.front(), target);
   else
     d.scale(w.name, target);
+  planned("then send traffic to the new pod once Ready, and scale back");
   std::optional<double> ready_at;
   env().watch().wait_until(
       [&] {

@@ -27,6 +27,7 @@ KGATE_CHECK(ResilienceRollout, Restart,
   observe(baseline());
   const double t0 = c().now();
   d.restart(w.name);
+  planned("then wait until every pod is replaced, measuring the live traffic, and roll back");
   c().progress("rollout restart of deployment/" + w.name);
   const auto budget = config().resilience.restart_budget;
   auto& watch = env().watch();

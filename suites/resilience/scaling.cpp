@@ -33,6 +33,8 @@ KGATE_CHECK(ResilienceScaling, Manual,
     d.pin_hpa(w.hpas.front(), n);
   else
     d.scale(w.name, n);
+  planned("then wait for " + std::to_string(n) + " Ready replicas and scale back to " +
+          std::to_string(before));
   const bool up = env().watch().wait_until(
       [&] {
         int ready = 0;

@@ -1,5 +1,6 @@
 // State that survives (check 6): tasks written before every backend pod is replaced are all
-// readable, unchanged, by their owners afterwards (an external database, not process memory).
+// readable, unchanged, by their owners afterwards, and a chat conversation resumes (an external
+// database, not process memory).
 #include <set>
 
 #include "env.hpp"
@@ -16,16 +17,22 @@ class ResilienceState : public ResilienceCheck {
 };
 
 KGATE_CHECK(ResilienceState, Persists,
-            {.title = "Tasks written before every backend pod is replaced are all there, "
-                      "unchanged, afterwards",
+            {.title = "Tasks and a chat conversation written before every backend pod is "
+                      "replaced are all there, unchanged, afterwards",
              .tags = {"kubernetes"},
              .needs = kDisruptive | kNeedsCluster | kNeedsTwoIdentities,
              .figures = {{"tasks_written", "tasks"},
                          {"tasks_missing", "tasks"},
                          {"tasks_changed", "tasks"}}}) {
+  // conversations_lost is recorded only when the app has a chat (smoke.chat) with conversation
+  // ids: not declared, so that a criterion on it is never "not measured" on an app without one.
   workload("backend");
   auto& d = disruptor();
   require_settled("backend");
+  if (dry_run()) {
+    for (const auto& p : live_pods("backend")) d.delete_pod(p.name);
+    planned("after writing 6 tasks and a chat conversation, which are read back afterwards");
+  }
   struct Written {
     std::string owner, id, title;
     bool done;
@@ -56,6 +63,18 @@ KGATE_CHECK(ResilienceState, Persists,
       }
       written.push_back({who, *id, title, done});
     }
+  }
+  // A chat conversation: the contract keeps it in the database ("a conversation resumes after
+  // a restart"), so a follow-up after the replacement must continue it, not answer 404.
+  std::optional<nlohmann::json> conversation;
+  if (config().smoke.chat && config().profile.chat_conversation) {
+    auto r = api(c().identity("alice")).chat({{"message", "Show me all my tasks"}});
+    KGATE_REQUIRE(r.status == 200)
+        << "a chat message before the disruption answered " << r.status << ": " << excerpt(r.body);
+    auto body = parse_json(r.body);
+    KGATE_REQUIRE(body && body->contains("conversation_id"))
+        << "the chat answer has no conversation_id: " << excerpt(r.body);
+    conversation = (*body)["conversation_id"];
   }
   // Replace every backend pod.
   std::set<std::string> old;
@@ -95,6 +114,24 @@ KGATE_CHECK(ResilienceState, Persists,
                       completed_of(*body, config().profile) == std::optional<bool>(w.done);
     if (!same) ++changed;
     KGATE_EXPECT(same) << w.owner << "'s task " << w.id << " changed: " << excerpt(r.body);
+  }
+  if (conversation) {
+    http::Response r;
+    wait_until(
+        [&](std::string*) {
+          r = api(c().identity("alice"))
+                  .chat({{"conversation_id", *conversation}, {"message", "What's pending?"}});
+          return r.status < 500;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(250));
+    auto body = parse_json(r.body);
+    const bool resumed = r.status == 200 && body &&
+                         body->value("conversation_id", nlohmann::json()) == *conversation;
+    measure("conversations_lost", resumed ? 0 : 1, "conversations");
+    KGATE_EXPECT(resumed) << "alice's chat conversation " << conversation->dump()
+                          << " did not resume after every backend pod was replaced (answered "
+                          << r.status << ": " << excerpt(r.body)
+                          << "): conversations live in the pods, not in the database";
   }
   measure("tasks_written", static_cast<double>(written.size()), "tasks");
   measure("tasks_missing", static_cast<double>(missing), "tasks");

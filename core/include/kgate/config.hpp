@@ -280,8 +280,11 @@ struct Config {
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};
-  bool fail_on_skip = false;             // a skipped or inconclusive check fails the gate
-  Millis check_timeout{10 * 60 * 1000};  // run.check_timeout
+  bool fail_on_skip = false;  // a skipped or inconclusive check fails the gate
+  // `kgate run --dry-run`: disruptive checks say what they would delete, evict, restart or
+  // scale, and change nothing (no live traffic either); every other check runs as usual.
+  bool dry_run = false;
+  Millis check_timeout{10 * 60 * 1000};                // run.check_timeout
   std::map<std::string, Millis> suite_check_timeouts;  // suites.<name>.check_timeout
 };
 
