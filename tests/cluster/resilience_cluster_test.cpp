@@ -30,6 +30,13 @@ namespace fs = std::filesystem;
 namespace res = kgate::kube::resources;
 
 const std::string kNs = "res";
+const kgate::kube::ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", true};
+const kgate::kube::ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings",
+                                              true};
+const kgate::kube::ResourceType kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles",
+                                              false};
+const kgate::kube::ResourceType kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
+                                                     "clusterrolebindings", false};
 const std::string kSecret = "resilience-test-signing-secret-0123456789abcdef";
 
 std::string slurp(const fs::path& path) {
@@ -130,7 +137,8 @@ class ResilienceClusterTest : public ::testing::Test {
     std::string log;
   };
   // kgate run --suites resilience against the release, as a user runs it.
-  Outcome kgate_run(const std::string& name, const std::vector<std::string>& extra = {}) {
+  Outcome kgate_run(const std::string& name, const std::vector<std::string>& extra = {},
+                    const std::string& kubeconfig = "") {
     const std::string dir = cluster().dir() + "/kgate-" + name;
     fs::create_directories(dir);
     const std::string backend = kgate::testfw::service_url(api(), kNs, "todo-backend");
@@ -138,6 +146,7 @@ class ResilienceClusterTest : public ::testing::Test {
     std::ofstream(dir + "/kgate.yaml")
         << "target:\n  backend: " << backend << "\n  frontend: " << frontend
         << "\nkubernetes:\n  namespace: " << kNs << "\n  release: todo\n"
+        << (kubeconfig.empty() ? "" : "  kubeconfig: " + kubeconfig + "\n")
         << "suites:\n  resilience:\n    baseline: 2s\n    rate: 50\n"
         << "    recovery: 2s\n"
         << "reports:\n  junit: " << dir << "/junit.xml\n  html: " << dir
@@ -199,6 +208,54 @@ class ResilienceClusterTest : public ::testing::Test {
     for (const auto& [id, s] : o.status)
       if (s == status) out.insert(id);
     return out;
+  }
+
+  // A kubeconfig for `user` (a certificate from the cluster's CA, no group), bound in the test
+  // namespace to a Role with `rules` only.
+  std::string kubeconfig_for(const std::string& user, const json& rules) {
+    const std::string pki = cluster().dir() + "/pki", base = cluster().dir() + "/" + user;
+    const std::string cmd =
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + base +
+        ".key -out " + base + ".csr -subj /CN=" + user + " 2>/dev/null && openssl x509 -req -in " +
+        base + ".csr -CA " + pki + "/ca.crt -CAkey " + pki + "/ca.key -CAcreateserial -days 1 " +
+        "-out " + base + ".crt 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    fs::copy_file(cluster().kubeconfig(), base + ".kubeconfig",
+                  fs::copy_options::overwrite_existing);
+    auto r = run("/usr/bin/kubectl",
+                 {"--kubeconfig", base + ".kubeconfig", "config", "set-credentials", "admin",
+                  "--client-certificate", base + ".crt", "--client-key", base + ".key",
+                  "--embed-certs=true"},
+                 30s);
+    EXPECT_EQ(r.status, 0) << r.log;
+    api().create(kRoles, kNs,
+                 {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                  {"kind", "Role"},
+                  {"metadata", {{"name", user}}},
+                  {"rules", rules}});
+    api().create(
+        kRoleBindings, kNs,
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "RoleBinding"},
+         {"metadata", {{"name", user}}},
+         {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", user}}},
+         {"subjects", {{{"kind", "User"}, {"name", user}}}}});
+    // The namespace's opt-in label is read with a cluster-scoped get.
+    api().create(
+        kClusterRoles, "",
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "ClusterRole"},
+         {"metadata", {{"name", user}}},
+         {"rules", {{{"apiGroups", {""}}, {"resources", {"namespaces"}}, {"verbs", {"get"}}}}}});
+    api().create(
+        kClusterRoleBindings, "",
+        {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+         {"kind", "ClusterRoleBinding"},
+         {"metadata", {{"name", user}}},
+         {"roleRef",
+          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", user}}},
+         {"subjects", {{{"kind", "User"}, {"name", user}}}}});
+    return base + ".kubeconfig";
   }
 
   // Nothing of kgate's left: the Deployments as helm left them, no restart annotation.
@@ -266,6 +323,40 @@ TEST_F(ResilienceClusterTest, TheSuiteOnTheProjectsChart) {
     EXPECT_NE(o.message["resilience.Eviction.Budget"].find("would evict pod/todo-backend-"),
               std::string::npos);
     EXPECT_EQ(uids(), before) << "a dry run deleted or replaced a pod";
+    expect_restored();
+  }
+
+  // Read-only RBAC: kgate finds and watches the release, and each disruption it may not make
+  // is an error naming the verb, the resource and the namespace; nothing changes.
+  {
+    const json read = {"get", "list", "watch"};
+    const json rules = {
+        {{"apiGroups", {""}},
+         {"resources", {"pods", "services", "events", "endpoints"}},
+         {"verbs", read}},
+        {{"apiGroups", {"apps"}}, {"resources", {"deployments", "replicasets"}}, {"verbs", read}},
+        {{"apiGroups", {"discovery.k8s.io"}}, {"resources", {"endpointslices"}}, {"verbs", read}},
+        {{"apiGroups", {"autoscaling"}},
+         {"resources", {"horizontalpodautoscalers"}},
+         {"verbs", read}},
+        {{"apiGroups", {"policy"}}, {"resources", {"poddisruptionbudgets"}}, {"verbs", read}},
+        {{"apiGroups", {"networking.k8s.io"}}, {"resources", {"ingresses"}}, {"verbs", read}}};
+    const auto kubeconfig = kubeconfig_for("kgate-reader", rules);
+    auto o = kgate_run(
+        "read-only",
+        {"--filter", "resilience.PodDelete.Backend", "--filter", "resilience.Rollout.Restart"},
+        kubeconfig);
+    EXPECT_EQ(o.exit, 1) << o.log;
+    EXPECT_EQ(with(o, "error"), (std::set<std::string>{"resilience.PodDelete.Backend",
+                                                       "resilience.Rollout.Restart"}));
+    EXPECT_NE(o.message["resilience.PodDelete.Backend"].find(
+                  "forbidden: kgate may not delete pods in namespace \"" + kNs + "\""),
+              std::string::npos)
+        << o.message["resilience.PodDelete.Backend"];
+    EXPECT_NE(o.message["resilience.Rollout.Restart"].find(
+                  "forbidden: kgate may not patch deployments in namespace \"" + kNs + "\""),
+              std::string::npos)
+        << o.message["resilience.Rollout.Restart"];
     expect_restored();
   }
 
