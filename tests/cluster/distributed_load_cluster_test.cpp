@@ -11,12 +11,14 @@
 #include <map>
 #include <sstream>
 
+#include <kgate/http.hpp>
 #include <kgate/kube/client.hpp>
 #include <kgate/load/executor.hpp>
 #include <kgate/load/histogram.hpp>
 #include <kgate/process.hpp>
 #include <kgate/wait.hpp>
 
+#include "framework/jwt_helpers.hpp"
 #include "framework/local_cluster.hpp"
 
 namespace {
@@ -31,6 +33,8 @@ namespace res = kgate::kube::resources;
 const std::string kNs = "dist-load";
 const kgate::kube::ResourceType kJobs{"batch", "v1", "jobs", true};
 const std::string kWorkerLabel = "app.kubernetes.io/name=kgate-load-worker";
+// The target's signing secret: the coordinator mints the todo mix's identities with it.
+const std::string kAppSecret = "dist-load-test-secret-0123456789abcdef";
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -66,7 +70,8 @@ spec:
       - name: api
         image: ghcr.io/kgate/todo-app:dev
         args: ["--role", "api", "--bind", "0.0.0.0", "--port", "7860", "--threads", "2"]
-        env: [{name: BETTER_AUTH_SECRET, value: dist-load-test-secret-0123456789abcdef}]
+        env: [{name: BETTER_AUTH_SECRET, value: )" +
+            kAppSecret + R"(}]
         ports: [{name: http, containerPort: 7860}]
         readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
 ---
@@ -107,6 +112,8 @@ spec:
         << k.list(kJobs, kNs, by_name)["items"].dump();
     EXPECT_TRUE(k.list(res::pods, kNs, by_name)["items"].empty())
         << k.list(res::pods, kNs, by_name)["items"].dump();
+    EXPECT_TRUE(k.list(res::secrets, kNs, by_name)["items"].empty())
+        << k.list(res::secrets, kNs, by_name)["items"].dump();
   }
 
   // The pid of worker `index`'s process (the node agent runs pods as processes of this host):
@@ -363,6 +370,132 @@ suites:
   EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
   const std::string junit = read_file(dir + "/junit.xml");
   EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
+  expect_nothing_left();
+}
+
+// The todo mix from 3 workers: the coordinator mints the identities (from the app's secret, in
+// its own environment only), splits them among the workers through the run's Secret, and after
+// the run deletes everything the mix created. The merged counts are exact, every answer 2xx, and
+// afterwards the identities own no task, and no Job, pod or Secret is left.
+TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind) {
+  const std::string base = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+  // Fewer identities than workers: refused before anything is created.
+  {
+    const std::string out = temp_path("mix-refused.json");
+    kgate::ProcessSpec spec = coordinator(
+        out, {"--scenario", "todo-mix", "--identities", "2", "--rate", "10", "--duration", "1s"});
+    spec.args[1] = base;
+    spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+    kgate::ChildProcess p(spec);
+    auto rc = p.wait(30s);
+    ASSERT_TRUE(rc.has_value()) << p.log_tail();
+    const std::string log = read_file(out + ".log");
+    EXPECT_EQ(*rc, 2) << log;
+    EXPECT_NE(log.find("--identities 2 is less than --workers 3"), std::string::npos) << log;
+    expect_nothing_left();
+  }
+  const std::string out = temp_path("mix.json");
+  const int rate = 60, seconds = 4;
+  kgate::ProcessSpec spec = coordinator(
+      out, {"--scenario", "todo-mix", "--identities", "5", "--rate", std::to_string(rate),
+            "--duration", std::to_string(seconds) + "s", "--threshold", "error_rate < 1%"});
+  spec.args[1] = base;  // the coordinator reaches the app too (its identities, its cleanup)
+  spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  const json r = json::parse(read_file(out));
+  const json& d = r["distributed"];
+
+  kgate::load::ExecutorSpec es;
+  es.type = "constant-arrival-rate";
+  es.rate = rate;
+  es.duration = std::chrono::seconds(seconds);
+  const std::uint64_t scheduled = kgate::load::make_executor(es)->total_iterations();
+  EXPECT_EQ(d["scheduled"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["completed"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u) << r["errors"].dump();
+  EXPECT_FALSE(d["partial"].get<bool>()) << d.dump(2);
+  std::uint64_t answered = 0;
+  for (const auto& [code, n] : r["status_codes"].items()) {
+    EXPECT_EQ(code[0], '2') << "status " << code << " x" << n;
+    answered += n.get<std::uint64_t>();
+  }
+  EXPECT_EQ(answered, scheduled);
+  // Each worker its share of the schedule; the operations add up to every request.
+  std::uint64_t by_rows = 0;
+  for (const auto& row : d["rows"]) {
+    EXPECT_EQ(row["state"], "completed") << row.dump();
+    EXPECT_EQ(row["requests"], row["expected"]) << row.dump();
+    by_rows += row["requests"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(by_rows, scheduled);
+  const json& mix = r["todo_mix"];
+  std::uint64_t ops = 0;
+  for (const auto& [op, n] : mix["operations"].items()) ops += n.get<std::uint64_t>();
+  EXPECT_EQ(ops, scheduled) << mix.dump();
+  EXPECT_GT(mix["operations"].value("create", 0), 0) << mix.dump();
+  // The sweep deleted exactly what the workers said they left, and found nothing else.
+  EXPECT_EQ(mix["cleanup"]["deleted"], mix["tasks_left_by_workers"]) << mix.dump();
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_NE(log.find("todo mix cleanup: deleted"), std::string::npos) << log;
+  EXPECT_NE(log.find(", none left"), std::string::npos) << log;
+
+  // No task is left: each of the run's identities, asked through the API with a token of its own.
+  ASSERT_EQ(mix["identities"].size(), 5u);
+  kgate::http::Client http;
+  for (const auto& user : mix["identities"]) {
+    const std::string id = user.get<std::string>();
+    kgate::http::Request req;
+    req.url = base + "/api/" + id + "/tasks";
+    req.headers.emplace_back("Authorization",
+                             "Bearer " + kgate::testfw::sign_hs256(id, kAppSecret));
+    const auto answer = http.send(req);
+    ASSERT_EQ(answer.status, 200) << answer.body;
+    EXPECT_EQ(json::parse(answer.body), json::array()) << id << ": " << answer.body;
+  }
+  // The tokens were in the Secret only: never in the coordinator's output or the results.
+  EXPECT_EQ(log.find("eyJ"), std::string::npos) << log;
+  EXPECT_EQ(read_file(out).find("eyJ"), std::string::npos);
+  EXPECT_NE(log.find("Secret kgate-load-"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// The closed model from 3 workers: --vus 6 gives each worker 2 VUs (v ≡ w mod 3), each worker
+// never has more requests in flight than its VUs (its peak of open connections), and the merged
+// counts are the workers' together.
+TEST_F(DistributedLoadClusterTest, TheClosedModelSplitsTheVusAmongTheWorkers) {
+  const std::string out = temp_path("closed.json");
+  kgate::ChildProcess p(coordinator(out, {"--vus", "6", "--duration", "3s", "--think", "20ms",
+                                          "--threshold", "error_rate < 1%"}));
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  const json r = json::parse(read_file(out));
+  const json& d = r["distributed"];
+  EXPECT_FALSE(d["partial"].get<bool>()) << d.dump(2);
+  ASSERT_EQ(d["rows"].size(), 3u);
+  int vus = 0;
+  std::uint64_t requests = 0;
+  for (const auto& row : d["rows"]) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["state"], "completed");
+    EXPECT_EQ(row["vus"], 2);
+    EXPECT_GE(row["peak_connections"].get<int>(), 1);
+    EXPECT_LE(row["peak_connections"].get<int>(), 2);  // never more in flight than its VUs
+    EXPECT_GT(row["completed"].get<std::uint64_t>(), 0u);
+    vus += row["vus"].get<int>();
+    requests += row["requests"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(vus, 6);
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), requests);
+  EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u);
   expect_nothing_left();
 }
 
