@@ -133,6 +133,67 @@ spec:
     return -1;
   }
 
+  // Waits until worker `index` of a run is under way (its first progress block is in its log);
+  // sets the run id and the worker's pod.
+  static bool wait_until_sending(int index, std::string& run, std::string& pod) {
+    auto& k = cluster_->client();
+    kgate::kube::ListOptions by_name;
+    by_name.label_selector = kWorkerLabel;
+    return kgate::wait_until(
+               [&](std::string* why) {
+                 const json pods = k.list(res::pods, kNs, by_name);
+                 for (const auto& item : pods["items"]) {
+                   const auto& md = item["metadata"];
+                   if (md.value("annotations", json::object())
+                           .value("batch.kubernetes.io/job-completion-index", "") !=
+                       std::to_string(index))
+                     continue;
+                   try {
+                     const std::string log = k.logs(kNs, md["name"].get<std::string>());
+                     if (log.find("kind=load-progress") == std::string::npos) continue;
+                   } catch (const std::exception& e) {
+                     *why = e.what();
+                     continue;
+                   }
+                   run = md["labels"]["kgate.io/load-run"];
+                   pod = md["name"];
+                   return true;
+                 }
+                 return false;
+               },
+               90s, 200ms)
+        .ok;
+  }
+
+  // The todo mix's coordinator against the target's Service address (the coordinator reaches
+  // the app too: it checks the identities and deletes what the mix created).
+  static kgate::ProcessSpec mix_coordinator(const std::string& out,
+                                            const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--scenario", "todo-mix"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    kgate::ProcessSpec spec = coordinator(out, args);
+    spec.args[1] = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+    spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+    return spec;
+  }
+
+  // Each of the run's identities (user ids from the results) owns no task: asked through the
+  // API with a token the test mints for it.
+  static void expect_no_tasks(const json& users) {
+    const std::string base = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+    kgate::http::Client http;
+    for (const auto& user : users) {
+      const std::string id = user.get<std::string>();
+      kgate::http::Request req;
+      req.url = base + "/api/" + id + "/tasks";
+      req.headers.emplace_back("Authorization",
+                               "Bearer " + kgate::testfw::sign_hs256(id, kAppSecret));
+      const auto answer = http.send(req);
+      ASSERT_EQ(answer.status, 200) << answer.body;
+      EXPECT_EQ(json::parse(answer.body), json::array()) << id << ": " << answer.body;
+    }
+  }
+
   static LocalCluster* cluster_;
 };
 LocalCluster* DistributedLoadClusterTest::cluster_ = nullptr;
@@ -208,33 +269,8 @@ TEST_F(DistributedLoadClusterTest, AWorkerKilledMidRunIsReportedAndFailsTheGate)
   const std::string out = temp_path("killed.json");
   kgate::ChildProcess p(coordinator(out, {"--rate", "150", "--duration", "8s"}));
   // Worker 1's pod, once its share is under way (its first progress block is in its log).
-  auto& k = cluster_->client();
-  kgate::kube::ListOptions by_name;
-  by_name.label_selector = kWorkerLabel;
   std::string run, pod;
-  auto sending = kgate::wait_until(
-      [&](std::string* why) {
-        const json pods = k.list(res::pods, kNs, by_name);
-        for (const auto& item : pods["items"]) {
-          const auto& md = item["metadata"];
-          if (md.value("annotations", json::object())
-                  .value("batch.kubernetes.io/job-completion-index", "") != "1")
-            continue;
-          try {
-            const std::string log = k.logs(kNs, md["name"].get<std::string>());
-            if (log.find("kind=load-progress") == std::string::npos) continue;
-          } catch (const std::exception& e) {
-            *why = e.what();
-            continue;
-          }
-          run = md["labels"]["kgate.io/load-run"];
-          pod = md["name"];
-          return true;
-        }
-        return false;
-      },
-      90s, 200ms);
-  ASSERT_TRUE(sending.ok) << p.log_tail();
+  ASSERT_TRUE(wait_until_sending(1, run, pod)) << p.log_tail();
   const int pid = worker_pid(run, 1);
   ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
@@ -378,15 +414,11 @@ suites:
 // the run deletes everything the mix created. The merged counts are exact, every answer 2xx, and
 // afterwards the identities own no task, and no Job, pod or Secret is left.
 TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind) {
-  const std::string base = kgate::testfw::service_url(cluster_->client(), kNs, "target");
   // Fewer identities than workers: refused before anything is created.
   {
     const std::string out = temp_path("mix-refused.json");
-    kgate::ProcessSpec spec = coordinator(
-        out, {"--scenario", "todo-mix", "--identities", "2", "--rate", "10", "--duration", "1s"});
-    spec.args[1] = base;
-    spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
-    kgate::ChildProcess p(spec);
+    kgate::ChildProcess p(
+        mix_coordinator(out, {"--identities", "2", "--rate", "10", "--duration", "1s"}));
     auto rc = p.wait(30s);
     ASSERT_TRUE(rc.has_value()) << p.log_tail();
     const std::string log = read_file(out + ".log");
@@ -396,12 +428,9 @@ TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind
   }
   const std::string out = temp_path("mix.json");
   const int rate = 60, seconds = 4;
-  kgate::ProcessSpec spec = coordinator(
-      out, {"--scenario", "todo-mix", "--identities", "5", "--rate", std::to_string(rate),
-            "--duration", std::to_string(seconds) + "s", "--threshold", "error_rate < 1%"});
-  spec.args[1] = base;  // the coordinator reaches the app too (its identities, its cleanup)
-  spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
-  kgate::ChildProcess p(spec);
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "5", "--rate", std::to_string(rate), "--duration",
+                            std::to_string(seconds) + "s", "--threshold", "error_rate < 1%"}));
   auto rc = p.wait(180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
   const std::string log = read_file(out + ".log");
@@ -447,17 +476,7 @@ TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind
 
   // No task is left: each of the run's identities, asked through the API with a token of its own.
   ASSERT_EQ(mix["identities"].size(), 5u);
-  kgate::http::Client http;
-  for (const auto& user : mix["identities"]) {
-    const std::string id = user.get<std::string>();
-    kgate::http::Request req;
-    req.url = base + "/api/" + id + "/tasks";
-    req.headers.emplace_back("Authorization",
-                             "Bearer " + kgate::testfw::sign_hs256(id, kAppSecret));
-    const auto answer = http.send(req);
-    ASSERT_EQ(answer.status, 200) << answer.body;
-    EXPECT_EQ(json::parse(answer.body), json::array()) << id << ": " << answer.body;
-  }
+  expect_no_tasks(mix["identities"]);
   // The tokens were in the Secret only: never in the coordinator's output or the results.
   EXPECT_EQ(log.find("eyJ"), std::string::npos) << log;
   EXPECT_EQ(read_file(out).find("eyJ"), std::string::npos);
@@ -496,6 +515,36 @@ TEST_F(DistributedLoadClusterTest, TheClosedModelSplitsTheVusAmongTheWorkers) {
   EXPECT_EQ(vus, 6);
   EXPECT_EQ(r["requests"].get<std::uint64_t>(), requests);
   EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u);
+  expect_nothing_left();
+}
+
+// A worker killed mid-mix leaves its tasks and no report: the run is partial (exit 1), and the
+// coordinator's sweep still deletes everything the run's identities created.
+TEST_F(DistributedLoadClusterTest, TheTodoMixLeavesNothingEvenWhenAWorkerIsKilled) {
+  const std::string out = temp_path("mix-killed.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "60", "--duration", "6s"}));
+  std::string run, pod;
+  ASSERT_TRUE(wait_until_sending(1, run, pod)) << p.log_tail();
+  const int pid = worker_pid(run, 1);
+  ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 1) << log;
+  const json r = json::parse(read_file(out));
+  ASSERT_EQ(r["distributed"]["problems"].size(), 1u) << r["distributed"].dump(2);
+  EXPECT_NE(r["distributed"]["problems"][0].get<std::string>().find("worker 1 (pod " + pod),
+            std::string::npos);
+  const json& mix = r["todo_mix"];
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_GE(mix["cleanup"]["deleted"].get<std::uint64_t>(),
+            mix["tasks_left_by_workers"].get<std::uint64_t>())
+      << mix.dump();
+  ASSERT_EQ(mix["identities"].size(), 3u);
+  expect_no_tasks(mix["identities"]);
   expect_nothing_left();
 }
 
