@@ -548,4 +548,37 @@ TEST_F(DistributedLoadClusterTest, TheTodoMixLeavesNothingEvenWhenAWorkerIsKille
   expect_nothing_left();
 }
 
+// Ctrl-C on a todo mix on workers: the workers stop, and the Job, its pods and the run's Secret
+// are deleted, and the sweep still deletes every task of the run's identities.
+TEST_F(DistributedLoadClusterTest, CtrlCOnTheTodoMixLeavesNoSecretAndNoTask) {
+  const std::string out = temp_path("mix-interrupted.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "60", "--duration", "60s"}));
+  std::string run, pod;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(wait_until_sending(i, run, pod)) << p.log_tail();
+  // The Secret is there while the run is, owned by the Job (garbage-collected with it).
+  const auto secret = cluster_->client().find(res::secrets, kNs, "kgate-load-" + run);
+  ASSERT_TRUE(secret.has_value());
+  const json owners = (*secret)["metadata"].value("ownerReferences", json::array());
+  ASSERT_EQ(owners.size(), 1u) << secret->dump();
+  EXPECT_EQ(owners[0]["kind"], "Job");
+  EXPECT_EQ(owners[0]["name"], "kgate-load-" + run);
+  p.signal(SIGINT);
+  auto rc = p.wait(90s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 130) << log;
+  const json r = json::parse(read_file(out));
+  EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
+  const json& mix = r["todo_mix"];
+  EXPECT_GT(mix["operations"].value("create", 0), 0) << mix.dump();
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_EQ(mix["cleanup"]["deleted"], mix["tasks_left_by_workers"]) << mix.dump();
+  ASSERT_EQ(mix["identities"].size(), 3u);
+  expect_no_tasks(mix["identities"]);
+  EXPECT_NE(log.find("Secret kgate-load-" + run), std::string::npos) << log;
+  expect_nothing_left();
+}
+
 }  // namespace
