@@ -581,4 +581,63 @@ TEST_F(DistributedLoadClusterTest, CtrlCOnTheTodoMixLeavesNoSecretAndNoTask) {
   expect_nothing_left();
 }
 
+// `kgate run --suites load` with scenario todo-mix and workers: the identities the check obtains
+// go to the workers through the run's Secret; one verdict; the check deletes what the mix
+// created afterwards and says how many per identity; no Job, pod or Secret is left.
+TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsTheTodoMixOnWorkers) {
+  const std::string dir = temp_path("run-mix");
+  std::filesystem::create_directories(dir);
+  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
+                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
+                                     << "\n  namespace: " << kNs << R"(
+  deployments: {backend: target}
+suites:
+  load:
+    scenario: todo-mix
+    identities: 3
+    executor: constant-arrival-rate
+    rate: 60
+    duration: 3s
+    workers: 3
+    thresholds: ["requests == 180", "error_rate < 1%"]
+    distributed:
+      image: ghcr.io/kgate/kgate:dev
+)";
+  kgate::ProcessSpec spec;
+  spec.program = kgate_binary();
+  spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir};
+  spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+  spec.log_path = dir + "/kgate.log";
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(dir + "/kgate.log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 0) << log;
+  const json results = json::parse(read_file(dir + "/results.json"));
+  std::map<std::string, std::string> status;
+  const json* run = nullptr;
+  for (const auto& c : results["checks"]) {
+    status[c["id"]] = c["status"];
+    if (c["id"] == "load.Run.Scenario") run = &c;
+  }
+  EXPECT_EQ(status["load.Run.Scenario"], "passed");
+  EXPECT_EQ(status["load.Thresholds.requests == 180"], "passed");
+  EXPECT_EQ(status["load.Thresholds.error_rate < 1%"], "passed");
+  ASSERT_NE(run, nullptr);
+  const json& props = (*run)["properties"];
+  std::uint64_t sent = 0;
+  for (const char* op : {"list", "create", "toggle", "delete"})
+    if (props.contains(std::string("sent.") + op))
+      sent += std::stoull(props[std::string("sent.") + op].get<std::string>());
+  EXPECT_EQ(sent, 180u) << props.dump();
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_TRUE(props.contains("cleanup.load-" + std::to_string(i))) << props.dump();
+  EXPECT_FALSE(props.contains("left behind")) << props.dump();
+  EXPECT_EQ(results.dump().find("eyJ"), std::string::npos);  // no token in the results
+  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  expect_nothing_left();
+}
+
 }  // namespace
