@@ -387,9 +387,15 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   try {
     r = dist::run_distributed(
         *cluster.client, o, plan, [] { return interrupted(); }, live);
-  } catch (const std::exception& e) {  // DistError, or the API refused the Job
+  } catch (const std::exception& e) {  // DistError, or the API refused the Job (or failed)
     end_live();
     std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    if (mix) {  // a worker may have sent some of the mix before the API failed: sweep anyway
+      const auto swept = mix->sweep();
+      std::cerr << "kgate load: todo mix cleanup: deleted " << swept.deleted << " task(s)"
+                << (swept.problems.empty() ? ", none left" : "; what may be left:") << std::endl;
+      for (const auto& p : swept.problems) std::cerr << "  " << redact(p) << std::endl;
+    }
     return kExitUnreachable;
   }
   end_live();

@@ -640,4 +640,23 @@ suites:
   expect_nothing_left();
 }
 
+// A todo mix whose workers never start: exit 3 with their reasons; the run's Secret goes with
+// the Job, and the sweep runs all the same (nothing was sent, nothing is left).
+TEST_F(DistributedLoadClusterTest, ATodoMixThatNeverStartsLeavesNoSecret) {
+  const std::string out = temp_path("mix-nostart.json");
+  kgate::ProcessSpec spec = mix_coordinator(
+      out, {"--identities", "3", "--rate", "30", "--duration", "2s", "--start-timeout", "3s"});
+  for (std::size_t i = 0; i + 1 < spec.args.size(); ++i)
+    if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(120s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 3) << log;
+  EXPECT_NE(log.find("no worker became Ready within 3 s"), std::string::npos) << log;
+  EXPECT_NE(log.find("todo mix cleanup: deleted 0 task(s), none left"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
 }  // namespace
