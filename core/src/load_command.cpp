@@ -346,7 +346,8 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
 
   std::cerr << "kgate load: "
             << (mix ? "todo mix on " + redact_url(mix->base) + " as " +
-                          std::to_string(mix->ids.size()) + " identities"
+                          std::to_string(mix->ids.size()) + " identities (tasks titled " +
+                          mix->options.title_prefix + "…)"
                     : request.method + " " + redact_url(request.url))
             << ", " << load::make_executor(spec)->describe() << ", from " << a.workers
             << " worker pod(s) (Job " << dist::job_name(plan.run_id) << " in namespace "

@@ -659,4 +659,36 @@ TEST_F(DistributedLoadClusterTest, ATodoMixThatNeverStartsLeavesNoSecret) {
   expect_nothing_left();
 }
 
+// The coordinator SIGKILLed mid-mix cannot clean up: the run's Secret, owned by the Job, is
+// garbage-collected when the Job goes (here deleted as its ttlSecondsAfterFinished would).
+TEST_F(DistributedLoadClusterTest, TheSecretGoesWithTheJobWhenTheCoordinatorIsKilled) {
+  const std::string out = temp_path("mix-coordinator-killed.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "30", "--duration", "30s"}));
+  std::string run, pod;
+  ASSERT_TRUE(wait_until_sending(0, run, pod)) << p.log_tail();
+  auto& k = cluster_->client();
+  const std::string name = "kgate-load-" + run;
+  ASSERT_TRUE(k.find(res::secrets, kNs, name).has_value());
+  p.signal(SIGKILL);
+  ASSERT_TRUE(p.wait(30s).has_value());
+  kgate::kube::DeleteOptions background;
+  background.propagation_policy = "Background";
+  k.remove(kJobs, kNs, name, background);
+  auto gone = kgate::wait_until(
+      [&](std::string*) {
+        return !k.find(res::secrets, kNs, name).has_value() &&
+               k.list(res::pods, kNs,
+                      [&] {
+                        kgate::kube::ListOptions o;
+                        o.label_selector = "kgate.io/load-run=" + run;
+                        return o;
+                      }())["items"]
+                   .empty();
+      },
+      60s, 200ms);
+  EXPECT_TRUE(gone.ok) << "the Secret " << name << " outlived its Job";
+  expect_nothing_left();
+}
+
 }  // namespace
