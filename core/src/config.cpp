@@ -693,15 +693,20 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     r.get("kubernetes");
   }
   if (c.load.workers > 0) {
-    // Distributed load needs a cluster. The workers send the plain request: identities (the todo
-    // mix, authenticated requests) would have to be minted in the pods, which is not built yet.
+    // Distributed load needs a cluster. The todo mix runs on workers with identities of their
+    // own (handed over in a Secret); an authenticated request would put one token into every
+    // worker's request, which is not built.
     const YAML::Node at = root["suites"]["load"]["workers"];
     if (!c.kubernetes.configured)
       r.fail(at, "key 'suites.load.workers': workers run in a cluster: add a kubernetes: section");
-    if (c.load.scenario == "todo-mix" || c.load.authenticated)
+    if (c.load.authenticated)
       r.fail(at,
-             "key 'suites.load.workers': workers send the plain request only; the todo mix "
-             "and authenticated requests do not run distributed yet");
+             "key 'suites.load.workers': authenticated requests do not run distributed yet "
+             "(the todo mix does: scenario: todo-mix)");
+    if (c.load.scenario == "todo-mix" && c.load.identities < c.load.workers)
+      r.fail(at, "key 'suites.load.workers': " + std::to_string(c.load.workers) +
+                     " workers need at least as many identities (suites.load.identities is " +
+                     std::to_string(c.load.identities) + "): each worker needs its own");
   }
   if (auto n = r.get("criteria"); n) c.criteria = read_criteria(n, source_name);
   {

@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <mutex>
 
 #include "kgate/check_context.hpp"
+#include "kgate/distributed/todo_mix.hpp"
 #include "kgate/distributed/worker.hpp"
 #include "kgate/gate.hpp"
 #include "kgate/kube/config.hpp"
+#include "kgate/load/todo_mix.hpp"
 #include "kgate/redact.hpp"
 
 namespace kgate {
@@ -90,6 +93,8 @@ json distributed_json(const dist::DistResult& r) {
                 {"reason", redact(w.reason)},
                 {"merged", w.merged},
                 {"expected", w.expected},
+                {"vus", w.vus},
+                {"peak_connections", w.peak_connections},
                 {"requests", w.requests},
                 {"completed", w.completed},
                 {"failed", w.failed},
@@ -159,11 +164,30 @@ int cmd_load_worker() {
     std::fflush(stdout);
   };
 
-  // The coordinator sends only the plain request (identities are not minted in the pods yet).
-  if (plan.scenario != "request") {
-    hooks.out("kgate load worker " + std::to_string(index) + ": scenario " + plan.scenario +
-              " does not run on workers\n");
-    return dist::kWorkerSetupFailed;
+  // The todo mix: this worker's own identities from the run's Secret (the coordinator obtained
+  // them; the signing secret never reaches the pods), the rest of the mix from the plan.
+  std::unique_ptr<load::TodoMix> mix;
+  if (plan.scenario == "todo-mix") {
+    try {
+      const char* ids = std::getenv(dist::kIdentitiesEnv);
+      if (!ids || !*ids)
+        throw std::invalid_argument(std::string("$") + dist::kIdentitiesEnv +
+                                    " is not set (the run's Secret did not reach the pod)");
+      auto m = dist::worker_todo_mix(plan, index, ids);
+      for (const auto& id : m.identities) register_secret(id.token);
+      m.title_prefix += "-w" + std::to_string(index);  // still under the run's prefix
+      mix = std::make_unique<load::TodoMix>(std::move(m));
+    } catch (const std::exception& e) {
+      hooks.out(redact("kgate load worker " + std::to_string(index) + ": " + e.what()) + "\n");
+      return dist::kWorkerSetupFailed;
+    }
+    hooks.scenario = mix.get();
+    hooks.after_run = [&mix] {
+      json ops = json::object();
+      for (const auto& [name, n] : mix->counts()) ops[name] = n;
+      // What it created and did not delete: the coordinator's sweep removes it.
+      return json{{"operations", ops}, {"tasks_left", mix->remaining().size()}};
+    };
   }
   try {
     return dist::run_worker(plan, index, hooks);

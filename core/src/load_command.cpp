@@ -8,9 +8,13 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
 
 #include "kgate/check.hpp"
 #include "kgate/check_context.hpp"
+#include "kgate/distributed/todo_mix.hpp"
 #include "kgate/distributed_load.hpp"
 #include "kgate/duration.hpp"
 #include "kgate/gate.hpp"
@@ -26,6 +30,7 @@
 namespace kgate {
 
 using load::format_micros;
+using nlohmann::json;
 
 CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   auto* c = app.add_subcommand("load", "Drive load at a URL (open or closed model) and measure");
@@ -189,6 +194,96 @@ load::LoadResult run_todo_mix(const LoadArgs& a, const load::Executor& executor,
   return result;
 }
 
+// What the coordinator's sweep of a todo mix on workers did.
+struct TodoMixSweep {
+  std::size_t deleted = 0;
+  std::vector<std::string> problems;  // a task left, a list or a delete that failed
+};
+
+// The todo mix of a distributed run, on the coordinator's side: the run's identities (obtained
+// as the local mix obtains them) and, after the run, the sweep of everything the mix created.
+// The sweep is the coordinator's rather than each worker's because a worker may be killed
+// before it could clean up; the run's identities own nothing but what the mix created, and the
+// mix titles every task with the run's prefix, so listing them finds it all. It needs the
+// coordinator to reach the URL too (checked before the Job is created).
+struct WorkerMix {
+  Config cfg;
+  std::string base;
+  std::unique_ptr<RunContext> run;
+  std::unique_ptr<CheckContext> ctx;
+  std::vector<Identity> ids;
+  load::TodoMixOptions options;
+
+  WorkerMix(const LoadArgs& a, const Config& config) : cfg(config) {
+    base = a.url;
+    while (base.size() > 1 && base.back() == '/') base.pop_back();
+    cfg.target.backend = base;
+    cfg.target.insecure = a.insecure;
+    if (!a.ca_file.empty()) cfg.target.ca_file = a.ca_file;
+    run = std::make_unique<RunContext>(cfg);
+    ctx = std::make_unique<CheckContext>(*run, nullptr);  // not a check: its sends and cleanups
+    for (int i = 0; i < a.identities; ++i)
+      ids.push_back(run->identity("load-" + std::to_string(i + 1)));
+    options = todo_mix_options(cfg.profile, base, ids);
+  }
+
+  // Lists the first identity's tasks: the identities work and the sweep will reach the app.
+  void check_reachable() {
+    std::string why;
+    try {
+      TodoApi api(*ctx, base, ids.front());
+      const auto answer = api.list();
+      if (answer.status == 200) return;
+      why = "listing the tasks of a run identity answered " + std::to_string(answer.status);
+    } catch (const CheckStopped& s) {
+      why = s.reason;
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    throw std::runtime_error("the todo mix on workers needs this process to reach " +
+                             redact_url(base) +
+                             " too (to check the identities and to delete "
+                             "what the mix creates): " +
+                             why);
+  }
+
+  TodoMixSweep sweep() {
+    TodoMixSweep out;
+    const load::TodoMix finder(options);  // never run: its title prefix finds the run's tasks
+    try {
+      std::size_t found = 0;
+      for (auto n : clean_up_todo_mix(*ctx, base, ids, finder)) found += n;
+      for (auto& f : ctx->run_cleanups()) out.problems.push_back(std::move(f));
+      // Deleted is what is no longer there: list again.
+      std::size_t left = 0;
+      for (const auto& id : ids) {
+        TodoApi api(*ctx, base, id);
+        const auto answer = api.list();
+        const auto doc = parse_json(answer.body);
+        const auto list = doc ? task_list_of(*doc, cfg.profile) : std::nullopt;
+        if (answer.status != 200 || !list) {
+          out.problems.push_back("listing " + id.label + "'s tasks afterwards answered " +
+                                 std::to_string(answer.status) + ": cannot tell what is left");
+          continue;
+        }
+        std::size_t mine = 0;
+        for (const auto& t : *list)
+          if (t.value("title", "").rfind(options.title_prefix, 0) == 0) ++mine;
+        if (mine > 0)
+          out.problems.push_back(std::to_string(mine) + " task(s) of " + id.label + " (user " +
+                                 id.user_id + ") titled " + options.title_prefix + "… are left");
+        left += mine;
+      }
+      out.deleted = found >= left ? found - left : 0;
+    } catch (const CheckStopped& s) {
+      out.problems.push_back("the sweep stopped: " + s.reason);
+    } catch (const std::exception& e) {
+      out.problems.push_back(std::string("the sweep failed: ") + e.what());
+    }
+    return out;
+  }
+};
+
 // `kgate load --workers N`: the same schedule from N worker pods of an Indexed Job, merged into
 // one exact result (docs/distributed-load.md).
 int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
@@ -205,8 +300,11 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   if (!a.start_timeout.empty())
     d.start_timeout = std::chrono::duration_cast<Millis>(dur(a.start_timeout, "--start-timeout"));
   if (a.allow_partial) d.allow_partial = true;
-  if (a.scenario != "request")
-    throw ConfigError("--workers: only --scenario request is supported with workers so far");
+  if (a.scenario == "todo-mix" && a.identities < a.workers)
+    throw ConfigError("--identities " + std::to_string(a.identities) + " is less than --workers " +
+                      std::to_string(a.workers) +
+                      ": each worker needs identities of its own (two workers sharing one would "
+                      "toggle and delete each other's tasks unknowingly)");
 
   dist::WorkerPlan plan;
   plan.run_id = dist::new_run_id();
@@ -227,10 +325,31 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
     plan.engine.ca_file.clear();
   }
   ClusterClient cluster = cluster_client(k);
-  const dist::DistOptions o = dist_options(d, cluster.namespace_);
+  dist::DistOptions o = dist_options(d, cluster.namespace_);
+  // The todo mix: identities obtained here as the local mix obtains them (the auth settings of
+  // --config, by default minted from $BETTER_AUTH_SECRET), split among the workers, their tokens
+  // in the run's Secret. The secret that signs them never leaves this process.
+  std::unique_ptr<WorkerMix> mix;
+  if (a.scenario == "todo-mix") {
+    try {
+      mix = std::make_unique<WorkerMix>(a, cfg);
+      mix->check_reachable();
+    } catch (const IdentityUnavailable& e) {
+      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+      return kExitUsage;
+    } catch (const std::runtime_error& e) {
+      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+      return kExitUnreachable;
+    }
+    dist::put_todo_mix(mix->options, plan, o);
+  }
 
-  std::cerr << "kgate load: " << request.method << " " << redact_url(request.url) << ", "
-            << load::make_executor(spec)->describe() << ", from " << a.workers
+  std::cerr << "kgate load: "
+            << (mix ? "todo mix on " + redact_url(mix->base) + " as " +
+                          std::to_string(mix->ids.size()) + " identities (tasks titled " +
+                          mix->options.title_prefix + "…)"
+                    : request.method + " " + redact_url(request.url))
+            << ", " << load::make_executor(spec)->describe() << ", from " << a.workers
             << " worker pod(s) (Job " << dist::job_name(plan.run_id) << " in namespace "
             << o.namespace_ << ")" << std::endl;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -269,12 +388,22 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   try {
     r = dist::run_distributed(
         *cluster.client, o, plan, [] { return interrupted(); }, live);
-  } catch (const std::exception& e) {  // DistError, or the API refused the Job
+  } catch (const std::exception& e) {  // DistError, or the API refused the Job (or failed)
     end_live();
     std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    if (mix) {  // a worker may have sent some of the mix before the API failed: sweep anyway
+      const auto swept = mix->sweep();
+      std::cerr << "kgate load: todo mix cleanup: deleted " << swept.deleted << " task(s)"
+                << (swept.problems.empty() ? ", none left" : "; what may be left:") << std::endl;
+      for (const auto& p : swept.problems) std::cerr << "  " << redact(p) << std::endl;
+    }
     return kExitUnreachable;
   }
   end_live();
+  // Whatever happened to the workers (killed, evicted, interrupted), the run's identities own
+  // only what the mix created: the sweep deletes it and checks that nothing is left.
+  std::optional<TodoMixSweep> sweep;
+  if (mix) sweep = mix->sweep();
 
   const load::LoadResult& result = r.merged;
   std::vector<load::ThresholdResult> verdicts;
@@ -290,7 +419,39 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
                            r.max_start_lag_ms);
   if (r.clock_spread_ms) std::cout << fmt::format(", clock spread {:.1f} ms", *r.clock_spread_ms);
   std::cout << "\ncleanup: " << redact(r.cleanup) << "\n";
+  for (const auto& note : r.setup_notes) std::cout << "  warn  " << redact(note) << "\n";
   bool failed = false;
+  json mix_json;
+  if (mix) {
+    std::map<std::string, std::uint64_t> ops;
+    std::uint64_t left_by_workers = 0;
+    for (const auto& row : r.rows) {
+      const json sent = row.scenario.value("operations", json::object());  // not a temporary
+      for (const auto& [op, n] : sent.items())
+        if (n.is_number_unsigned()) ops[op] += n.get<std::uint64_t>();
+      left_by_workers += row.scenario.value("tasks_left", std::uint64_t{0});
+    }
+    std::string line = "todo mix:";
+    for (const auto& [op, n] : ops) line += " " + op + "=" + std::to_string(n);
+    std::cout << line << "\n";
+    std::cout << "todo mix cleanup: deleted " << sweep->deleted << " task(s) of the run's "
+              << mix->ids.size() << " identities";
+    if (sweep->problems.empty()) {
+      std::cout << ", none left\n";
+    } else {
+      std::cout << "\n  FAIL  todo mix cleanup: what the mix created may be left in the app:\n";
+      for (const auto& p : sweep->problems) std::cout << "          " << redact(p) << "\n";
+      failed = true;
+    }
+    json users = json::array();
+    for (const auto& id : mix->ids) users.push_back(id.user_id);  // not secret: the tokens are
+    mix_json = {{"operations", ops},
+                {"identities", users},
+                {"title_prefix", mix->options.title_prefix},
+                {"tasks_left_by_workers", left_by_workers},
+                {"cleanup", {{"deleted", sweep->deleted}, {"problems", json::array()}}}};
+    for (const auto& p : sweep->problems) mix_json["cleanup"]["problems"].push_back(redact(p));
+  }
   for (const auto& v : verdicts) {
     std::cout << (v.passed ? "  ok    " : "  FAIL  ") << v.message << "\n";
     failed = failed || !v.passed;
@@ -305,6 +466,7 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
     try {
       auto j = load::to_json(result, verdicts);
       j["distributed"] = distributed_json(r);
+      if (mix) j["todo_mix"] = mix_json;
       reports::write_file_atomically(a.out, j.dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {

@@ -156,6 +156,8 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
   auto stopped = [&] { return stop && stop(); };
   const std::string ns = o.namespace_;
   const std::string job = job_name(plan.run_id);
+  const bool has_secret = !o.run_secret.empty();
+  const std::string secret = secret_name(plan.run_id);
   const int n = plan.workers;
   std::shared_ptr<const load::Executor> whole = load::make_executor(plan.executor);
   const double total_s = std::chrono::duration<double>(whole->duration()).count();
@@ -181,6 +183,16 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
   auto clean_up = [&]() {
     if (live)
       live({.phase = "cleaning up", .workers = n, .total_s = total_s, .note = "deleting " + job});
+    // The Secret goes explicitly too (its owner reference to the Job is the fallback for a
+    // coordinator killed before this), whether or not the Job's delete went through.
+    std::string secret_error;
+    if (has_secret) {
+      try {
+        client.remove(res::secrets, ns, secret);
+      } catch (const std::exception& e) {
+        secret_error = "; could not delete Secret " + secret + ": " + redact(e.what());
+      }
+    }
     try {
       kube::DeleteOptions d;
       d.propagation_policy = "Foreground";
@@ -189,15 +201,21 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
       std::string left;
       for (;;) {
         const bool job_left = client.find(kJobs, ns, job).has_value();
+        const bool secret_left = has_secret && client.find(res::secrets, ns, secret).has_value();
         const auto pods = client.list(res::pods, ns, by_run)["items"];
-        if (!job_left && pods.empty()) {
+        if (!job_left && !secret_left && pods.empty()) {
           out.cleaned_up = true;
-          out.cleanup = "deleted Job " + job + " and its pods";
+          out.cleanup =
+              "deleted Job " + job +
+              (has_secret ? ", its pods and Secret " + secret : std::string(" and its pods"));
           return;
         }
-        left = (job_left ? "Job " + job : std::string("")) +
-               (pods.empty() ? ""
-                             : (job_left ? " and " : "") + std::to_string(pods.size()) + " pod(s)");
+        std::vector<std::string> parts;
+        if (job_left) parts.push_back("Job " + job);
+        if (!pods.empty()) parts.push_back(std::to_string(pods.size()) + " pod(s)");
+        if (secret_left) parts.push_back("Secret " + secret);
+        left.clear();
+        for (const auto& part : parts) left += (left.empty() ? "" : ", ") + part;
         if (SteadyClock::now() >= deadline) break;
         std::this_thread::sleep_for(milliseconds(200));
       }
@@ -205,18 +223,46 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
           "still there after " +
           std::to_string(
               std::chrono::duration_cast<std::chrono::seconds>(o.cleanup_timeout).count()) +
-          " s: " + left + " (ttlSecondsAfterFinished removes the Job later)";
+          " s: " + left + " (ttlSecondsAfterFinished removes the Job later)" + secret_error;
     } catch (const std::exception& e) {
-      out.cleanup = std::string("could not delete Job ") + job + ": " + redact(e.what());
+      out.cleanup =
+          std::string("could not delete Job ") + job + ": " + redact(e.what()) + secret_error;
     }
   };
 
-  client.create(kJobs, ns, job_manifest(o, plan, [&] {
-                  auto s = std::chrono::ceil<std::chrono::seconds>(
-                      o.start_timeout + whole->duration() + plan.engine.connect_timeout +
-                      plan.engine.request_timeout + std::chrono::minutes(2));
-                  return std::chrono::seconds(s.count());
-                }()));
+  // The run's Secret first (the pods read it as they start), then the Job, then the Secret's
+  // owner reference to the Job (its uid exists only now) so that the Job's deletion or its TTL
+  // garbage-collects the Secret even if this process dies before cleaning up.
+  if (has_secret) client.create(res::secrets, ns, secret_manifest(o, plan));
+  json created;
+  try {
+    created =
+        client.create(kJobs, ns, job_manifest(o, plan, [&] {
+                        auto s = std::chrono::ceil<std::chrono::seconds>(
+                            o.start_timeout + whole->duration() + plan.engine.connect_timeout +
+                            plan.engine.request_timeout + std::chrono::minutes(2));
+                        return std::chrono::seconds(s.count());
+                      }()));
+  } catch (...) {
+    if (has_secret) {
+      try {
+        client.remove(res::secrets, ns, secret);
+      } catch (const std::exception&) {
+        // The API refused the Job and now this: the error above is the one to show.
+      }
+    }
+    throw;
+  }
+  if (has_secret) {
+    try {
+      client.patch(res::secrets, ns, secret,
+                   {{"metadata", {{"ownerReferences", json::array({owner_reference(created)})}}}});
+    } catch (const std::exception& e) {
+      // Not fatal: the explicit delete at the end still removes it.
+      out.setup_notes.push_back("Secret " + secret + " has no owner reference to the Job (" +
+                                redact(e.what()) + "): only kgate's own cleanup removes it");
+    }
+  }
 
   std::vector<Tracked> workers(static_cast<std::size_t>(n));
   try {
@@ -459,6 +505,7 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
     if (w.progress) row.last_progress_s = w.progress->t;
     auto share = load::share_of(whole, i, n);
     row.expected = share->open_model() ? share->total_iterations() : 0;
+    row.vus = share->open_model() ? 0 : share->max_vus();
     if (plan.samples && w.report)
       for (const auto& b : log_block::decode_all(w.last_log, kSamplesKind))
         if (b.payload.value("run", "") == plan.run_id && b.payload.value("index", -1) == i)
@@ -476,6 +523,8 @@ DistResult run_distributed(kube::Client& client, const DistOptions& o, const Wor
       row.start_lag_ms = r.start_lag_s * 1e3;
       out.max_start_lag_ms = std::max(out.max_start_lag_ms, *row.start_lag_ms);
       row.merged = true;
+      row.peak_connections = r.result.peak_connections;
+      row.scenario = r.scenario;
       parts.push_back(&w.report->result);
       if (r.stop_reason.empty()) {
         row.state = "completed";

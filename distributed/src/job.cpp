@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "kgate/base64.hpp"
+
 namespace kgate::dist {
 
 using nlohmann::json;
@@ -14,6 +16,10 @@ std::string pod_selector(const std::string& run_id) {
   return std::string(kRunLabel) + "=" + run_id;
 }
 
+std::string secret_name(const std::string& run_id) {
+  return job_name(run_id);
+}
+
 bool is_quantity(const std::string& text) {
   // sign? digits with an optional fraction, then a binary or decimal suffix or an exponent.
   static const std::regex q(
@@ -21,10 +27,38 @@ bool is_quantity(const std::string& text) {
   return std::regex_match(text, q);
 }
 
+namespace {
+
+json run_labels(const WorkerPlan& plan) {
+  return {{kRunLabel, plan.run_id},
+          {"app.kubernetes.io/name", "kgate-load-worker"},
+          {"app.kubernetes.io/managed-by", "kgate"}};
+}
+
+}  // namespace
+
+json secret_manifest(const DistOptions& o, const WorkerPlan& plan) {
+  json data = json::object();
+  for (const auto& [k, v] : o.run_secret) data[k] = base64_encode(v);
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", {{"name", secret_name(plan.run_id)}, {"labels", run_labels(plan)}}},
+          {"type", "Opaque"},
+          {"immutable", true},
+          {"data", data}};
+}
+
+json owner_reference(const json& job) {
+  const json& md = job.at("metadata");
+  return {{"apiVersion", job.value("apiVersion", "batch/v1")},
+          {"kind", job.value("kind", "Job")},
+          {"name", md.at("name")},
+          {"uid", md.at("uid")},
+          {"blockOwnerDeletion", false}};
+}
+
 json job_manifest(const DistOptions& o, const WorkerPlan& plan, std::chrono::seconds deadline) {
-  const json labels = {{kRunLabel, plan.run_id},
-                       {"app.kubernetes.io/name", "kgate-load-worker"},
-                       {"app.kubernetes.io/managed-by", "kgate"}};
+  const json labels = run_labels(plan);
   json resources = json::object();
   for (const auto& [k, v] : o.requests)
     if (!v.empty()) resources["requests"][k] = v;
@@ -36,6 +70,10 @@ json job_manifest(const DistOptions& o, const WorkerPlan& plan, std::chrono::sec
         {{"name", o.secret_env->env},
          {"valueFrom",
           {{"secretKeyRef", {{"name", o.secret_env->secret}, {"key", o.secret_env->key}}}}}});
+  for (const auto& [key, value] : o.run_secret)
+    env.push_back(
+        {{"name", key},
+         {"valueFrom", {{"secretKeyRef", {{"name", secret_name(plan.run_id)}, {"key", key}}}}}});
   json container = {
       {"name", "worker"},
       {"image", o.image},

@@ -9,6 +9,7 @@
 
 #include "kgate/check.hpp"
 #include "kgate/distributed/coordinator.hpp"
+#include "kgate/distributed/todo_mix.hpp"
 #include "kgate/distributed_load.hpp"
 #include "kgate/http.hpp"
 #include "kgate/load/engine.hpp"
@@ -42,14 +43,17 @@ class LoadRun : public Check {
   std::vector<Identity> ids_;
 
   // The todo mix over the identities in ids_, with the configured weights.
-  std::unique_ptr<load::TodoMix> todo_mix(const std::string& base) {
+  load::TodoMixOptions todo_mix_settings(const std::string& base) {
     const auto& l = config().load;
     auto m = todo_mix_options(config().profile, base, ids_);
     m.list = l.mix_list;
     m.create = l.mix_create;
     m.toggle = l.mix_toggle;
     m.remove = l.mix_delete;
-    return std::make_unique<load::TodoMix>(std::move(m));
+    return m;
+  }
+  std::unique_ptr<load::TodoMix> todo_mix(const std::string& base) {
+    return std::make_unique<load::TodoMix>(todo_mix_settings(base));
   }
 
   // Deletes what the mix created (after the check, whatever its outcome). Finding what to
@@ -72,8 +76,11 @@ class LoadRun : public Check {
   // suites.load.workers: the schedule from an Indexed Job of kgate workers in the cluster of
   // the kubernetes: section, merged exactly (docs/distributed-load.md). The workers' table goes
   // into the check's result; a missing share marks the run partial.
+  // With `mix`, the workers run the todo mix: each its own identities, through the run's Secret
+  // (dist::put_todo_mix); the caller deletes what it created afterwards.
   load::LoadResult run_on_workers(const load::ExecutorSpec& spec, const load::RequestSpec& request,
-                                  const load::EngineOptions& o) {
+                                  const load::EngineOptions& o,
+                                  const load::TodoMixOptions* mix = nullptr) {
     const auto& l = config().load;
     dist::WorkerPlan plan;
     plan.run_id = dist::new_run_id();
@@ -89,7 +96,14 @@ class LoadRun : public Check {
       KGATE_SETUP_ERROR() << e.what();
     }
     ClusterClient cluster = cluster_client(config().kubernetes);
-    const auto options = dist_options(l.distributed, cluster.namespace_);
+    auto options = dist_options(l.distributed, cluster.namespace_);
+    if (mix) {
+      try {
+        dist::put_todo_mix(*mix, plan, options);
+      } catch (const std::invalid_argument& e) {
+        KGATE_SETUP_ERROR() << e.what();
+      }
+    }
     property("job", dist::job_name(plan.run_id) + " in namespace " + options.namespace_);
     // The coordinator's API calls (stop the workers, read their logs, delete the Job) must
     // outlive a stop: each is bounded by kubernetes.request_timeout instead.
@@ -119,6 +133,16 @@ class LoadRun : public Check {
     if (r.clock_spread_ms) measure("workers.clock_spread", *r.clock_spread_ms, "ms");
     if (r.scheduled) measure("scheduled", static_cast<double>(r.scheduled), "requests");
     property("cleanup", r.cleanup);
+    for (const auto& note : r.setup_notes) property("warning", note);
+    if (mix) {  // the operations the workers sent (a killed worker's are not known)
+      std::map<std::string, std::uint64_t> sent;
+      for (const auto& row : r.rows) {
+        const nlohmann::json ops = row.scenario.value("operations", nlohmann::json::object());
+        for (const auto& [op, n] : ops.items())
+          if (n.is_number_unsigned()) sent[op] += n.get<std::uint64_t>();
+      }
+      for (const auto& [op, n] : sent) property("sent." + op, std::to_string(n));
+    }
     partial_ = r.partial;
     problems_ = r.problems;
     return r.merged;
@@ -231,7 +255,23 @@ KGATE_CHECK(LoadRun, Scenario,
   };
   load::LoadResult result;
   double started = 0;
-  if (l.scenario == "todo-mix") {
+  if (l.scenario == "todo-mix" && l.workers > 0) {
+    // On workers: the identities are obtained here and handed to the workers; the mix below is
+    // never run, its title prefix (the workers') finds everything they created for the cleanup,
+    // even that of a worker killed before it could report.
+    for (int i = 0; i < l.identities; ++i)
+      ids_.push_back(c().identity("load-" + std::to_string(i + 1)));
+    const auto settings = todo_mix_settings(base);
+    const load::TodoMix finder(settings);
+    spdlog::info("load: todo mix on {} as {} identities, {}, from {} worker pods", base,
+                 l.identities, executor->describe(), l.workers);
+    load::RequestSpec origin;
+    origin.url = base;
+    started = c().now();
+    result = run_on_workers(spec, origin, o, &settings);
+    c().publish(result);  // the thresholds read it, whatever the cleanup does
+    clean_up(base, finder);
+  } else if (l.scenario == "todo-mix") {
     for (int i = 0; i < l.identities; ++i)
       ids_.push_back(c().identity("load-" + std::to_string(i + 1)));
     auto mix = todo_mix(base);

@@ -11,12 +11,14 @@
 #include <map>
 #include <sstream>
 
+#include <kgate/http.hpp>
 #include <kgate/kube/client.hpp>
 #include <kgate/load/executor.hpp>
 #include <kgate/load/histogram.hpp>
 #include <kgate/process.hpp>
 #include <kgate/wait.hpp>
 
+#include "framework/jwt_helpers.hpp"
 #include "framework/local_cluster.hpp"
 
 namespace {
@@ -31,6 +33,8 @@ namespace res = kgate::kube::resources;
 const std::string kNs = "dist-load";
 const kgate::kube::ResourceType kJobs{"batch", "v1", "jobs", true};
 const std::string kWorkerLabel = "app.kubernetes.io/name=kgate-load-worker";
+// The target's signing secret: the coordinator mints the todo mix's identities with it.
+const std::string kAppSecret = "dist-load-test-secret-0123456789abcdef";
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -66,7 +70,8 @@ spec:
       - name: api
         image: ghcr.io/kgate/todo-app:dev
         args: ["--role", "api", "--bind", "0.0.0.0", "--port", "7860", "--threads", "2"]
-        env: [{name: BETTER_AUTH_SECRET, value: dist-load-test-secret-0123456789abcdef}]
+        env: [{name: BETTER_AUTH_SECRET, value: )" +
+            kAppSecret + R"(}]
         ports: [{name: http, containerPort: 7860}]
         readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
 ---
@@ -107,6 +112,8 @@ spec:
         << k.list(kJobs, kNs, by_name)["items"].dump();
     EXPECT_TRUE(k.list(res::pods, kNs, by_name)["items"].empty())
         << k.list(res::pods, kNs, by_name)["items"].dump();
+    EXPECT_TRUE(k.list(res::secrets, kNs, by_name)["items"].empty())
+        << k.list(res::secrets, kNs, by_name)["items"].dump();
   }
 
   // The pid of worker `index`'s process (the node agent runs pods as processes of this host):
@@ -124,6 +131,67 @@ spec:
       return std::stoi(name);
     }
     return -1;
+  }
+
+  // Waits until worker `index` of a run is under way (its first progress block is in its log);
+  // sets the run id and the worker's pod.
+  static bool wait_until_sending(int index, std::string& run, std::string& pod) {
+    auto& k = cluster_->client();
+    kgate::kube::ListOptions by_name;
+    by_name.label_selector = kWorkerLabel;
+    return kgate::wait_until(
+               [&](std::string* why) {
+                 const json pods = k.list(res::pods, kNs, by_name);
+                 for (const auto& item : pods["items"]) {
+                   const auto& md = item["metadata"];
+                   if (md.value("annotations", json::object())
+                           .value("batch.kubernetes.io/job-completion-index", "") !=
+                       std::to_string(index))
+                     continue;
+                   try {
+                     const std::string log = k.logs(kNs, md["name"].get<std::string>());
+                     if (log.find("kind=load-progress") == std::string::npos) continue;
+                   } catch (const std::exception& e) {
+                     *why = e.what();
+                     continue;
+                   }
+                   run = md["labels"]["kgate.io/load-run"];
+                   pod = md["name"];
+                   return true;
+                 }
+                 return false;
+               },
+               90s, 200ms)
+        .ok;
+  }
+
+  // The todo mix's coordinator against the target's Service address (the coordinator reaches
+  // the app too: it checks the identities and deletes what the mix created).
+  static kgate::ProcessSpec mix_coordinator(const std::string& out,
+                                            const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--scenario", "todo-mix"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    kgate::ProcessSpec spec = coordinator(out, args);
+    spec.args[1] = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+    spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+    return spec;
+  }
+
+  // Each of the run's identities (user ids from the results) owns no task: asked through the
+  // API with a token the test mints for it.
+  static void expect_no_tasks(const json& users) {
+    const std::string base = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+    kgate::http::Client http;
+    for (const auto& user : users) {
+      const std::string id = user.get<std::string>();
+      kgate::http::Request req;
+      req.url = base + "/api/" + id + "/tasks";
+      req.headers.emplace_back("Authorization",
+                               "Bearer " + kgate::testfw::sign_hs256(id, kAppSecret));
+      const auto answer = http.send(req);
+      ASSERT_EQ(answer.status, 200) << answer.body;
+      EXPECT_EQ(json::parse(answer.body), json::array()) << id << ": " << answer.body;
+    }
   }
 
   static LocalCluster* cluster_;
@@ -201,33 +269,8 @@ TEST_F(DistributedLoadClusterTest, AWorkerKilledMidRunIsReportedAndFailsTheGate)
   const std::string out = temp_path("killed.json");
   kgate::ChildProcess p(coordinator(out, {"--rate", "150", "--duration", "8s"}));
   // Worker 1's pod, once its share is under way (its first progress block is in its log).
-  auto& k = cluster_->client();
-  kgate::kube::ListOptions by_name;
-  by_name.label_selector = kWorkerLabel;
   std::string run, pod;
-  auto sending = kgate::wait_until(
-      [&](std::string* why) {
-        const json pods = k.list(res::pods, kNs, by_name);
-        for (const auto& item : pods["items"]) {
-          const auto& md = item["metadata"];
-          if (md.value("annotations", json::object())
-                  .value("batch.kubernetes.io/job-completion-index", "") != "1")
-            continue;
-          try {
-            const std::string log = k.logs(kNs, md["name"].get<std::string>());
-            if (log.find("kind=load-progress") == std::string::npos) continue;
-          } catch (const std::exception& e) {
-            *why = e.what();
-            continue;
-          }
-          run = md["labels"]["kgate.io/load-run"];
-          pod = md["name"];
-          return true;
-        }
-        return false;
-      },
-      90s, 200ms);
-  ASSERT_TRUE(sending.ok) << p.log_tail();
+  ASSERT_TRUE(wait_until_sending(1, run, pod)) << p.log_tail();
   const int pid = worker_pid(run, 1);
   ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
@@ -363,6 +406,288 @@ suites:
   EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
   const std::string junit = read_file(dir + "/junit.xml");
   EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
+  expect_nothing_left();
+}
+
+// The todo mix from 3 workers: the coordinator mints the identities (from the app's secret, in
+// its own environment only), splits them among the workers through the run's Secret, and after
+// the run deletes everything the mix created. The merged counts are exact, every answer 2xx, and
+// afterwards the identities own no task, and no Job, pod or Secret is left.
+TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind) {
+  // Fewer identities than workers: refused before anything is created.
+  {
+    const std::string out = temp_path("mix-refused.json");
+    kgate::ChildProcess p(
+        mix_coordinator(out, {"--identities", "2", "--rate", "10", "--duration", "1s"}));
+    auto rc = p.wait(30s);
+    ASSERT_TRUE(rc.has_value()) << p.log_tail();
+    const std::string log = read_file(out + ".log");
+    EXPECT_EQ(*rc, 2) << log;
+    EXPECT_NE(log.find("--identities 2 is less than --workers 3"), std::string::npos) << log;
+    expect_nothing_left();
+  }
+  const std::string out = temp_path("mix.json");
+  const int rate = 60, seconds = 4;
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "5", "--rate", std::to_string(rate), "--duration",
+                            std::to_string(seconds) + "s", "--threshold", "error_rate < 1%"}));
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  const json r = json::parse(read_file(out));
+  const json& d = r["distributed"];
+
+  kgate::load::ExecutorSpec es;
+  es.type = "constant-arrival-rate";
+  es.rate = rate;
+  es.duration = std::chrono::seconds(seconds);
+  const std::uint64_t scheduled = kgate::load::make_executor(es)->total_iterations();
+  EXPECT_EQ(d["scheduled"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["completed"].get<std::uint64_t>(), scheduled);
+  EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u) << r["errors"].dump();
+  EXPECT_FALSE(d["partial"].get<bool>()) << d.dump(2);
+  std::uint64_t answered = 0;
+  for (const auto& [code, n] : r["status_codes"].items()) {
+    EXPECT_EQ(code[0], '2') << "status " << code << " x" << n;
+    answered += n.get<std::uint64_t>();
+  }
+  EXPECT_EQ(answered, scheduled);
+  // Each worker its share of the schedule; the operations add up to every request.
+  std::uint64_t by_rows = 0;
+  for (const auto& row : d["rows"]) {
+    EXPECT_EQ(row["state"], "completed") << row.dump();
+    EXPECT_EQ(row["requests"], row["expected"]) << row.dump();
+    by_rows += row["requests"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(by_rows, scheduled);
+  const json& mix = r["todo_mix"];
+  std::uint64_t ops = 0;
+  for (const auto& [op, n] : mix["operations"].items()) ops += n.get<std::uint64_t>();
+  EXPECT_EQ(ops, scheduled) << mix.dump();
+  EXPECT_GT(mix["operations"].value("create", 0), 0) << mix.dump();
+  // The sweep deleted exactly what the workers said they left, and found nothing else.
+  EXPECT_EQ(mix["cleanup"]["deleted"], mix["tasks_left_by_workers"]) << mix.dump();
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_NE(log.find("todo mix cleanup: deleted"), std::string::npos) << log;
+  EXPECT_NE(log.find(", none left"), std::string::npos) << log;
+
+  // No task is left: each of the run's identities, asked through the API with a token of its own.
+  ASSERT_EQ(mix["identities"].size(), 5u);
+  expect_no_tasks(mix["identities"]);
+  // The tokens were in the Secret only: never in the coordinator's output or the results.
+  EXPECT_EQ(log.find("eyJ"), std::string::npos) << log;
+  EXPECT_EQ(read_file(out).find("eyJ"), std::string::npos);
+  EXPECT_NE(log.find("Secret kgate-load-"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// The closed model from 3 workers: --vus 6 gives each worker 2 VUs (v ≡ w mod 3), each worker
+// never has more requests in flight than its VUs (its peak of open connections), and the merged
+// counts are the workers' together.
+TEST_F(DistributedLoadClusterTest, TheClosedModelSplitsTheVusAmongTheWorkers) {
+  const std::string out = temp_path("closed.json");
+  kgate::ChildProcess p(coordinator(out, {"--vus", "6", "--duration", "3s", "--think", "20ms",
+                                          "--threshold", "error_rate < 1%"}));
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  const json r = json::parse(read_file(out));
+  const json& d = r["distributed"];
+  EXPECT_FALSE(d["partial"].get<bool>()) << d.dump(2);
+  ASSERT_EQ(d["rows"].size(), 3u);
+  int vus = 0;
+  std::uint64_t requests = 0;
+  for (const auto& row : d["rows"]) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["state"], "completed");
+    EXPECT_EQ(row["vus"], 2);
+    EXPECT_GE(row["peak_connections"].get<int>(), 1);
+    EXPECT_LE(row["peak_connections"].get<int>(), 2);  // never more in flight than its VUs
+    EXPECT_GT(row["completed"].get<std::uint64_t>(), 0u);
+    vus += row["vus"].get<int>();
+    requests += row["requests"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(vus, 6);
+  EXPECT_EQ(r["requests"].get<std::uint64_t>(), requests);
+  EXPECT_EQ(r["failed"].get<std::uint64_t>(), 0u);
+  expect_nothing_left();
+}
+
+// A worker killed mid-mix leaves its tasks and no report: the run is partial (exit 1), and the
+// coordinator's sweep still deletes everything the run's identities created.
+TEST_F(DistributedLoadClusterTest, TheTodoMixLeavesNothingEvenWhenAWorkerIsKilled) {
+  const std::string out = temp_path("mix-killed.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "60", "--duration", "6s"}));
+  std::string run, pod;
+  ASSERT_TRUE(wait_until_sending(1, run, pod)) << p.log_tail();
+  const int pid = worker_pid(run, 1);
+  ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 1) << log;
+  const json r = json::parse(read_file(out));
+  ASSERT_EQ(r["distributed"]["problems"].size(), 1u) << r["distributed"].dump(2);
+  EXPECT_NE(r["distributed"]["problems"][0].get<std::string>().find("worker 1 (pod " + pod),
+            std::string::npos);
+  const json& mix = r["todo_mix"];
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_GE(mix["cleanup"]["deleted"].get<std::uint64_t>(),
+            mix["tasks_left_by_workers"].get<std::uint64_t>())
+      << mix.dump();
+  ASSERT_EQ(mix["identities"].size(), 3u);
+  expect_no_tasks(mix["identities"]);
+  expect_nothing_left();
+}
+
+// Ctrl-C on a todo mix on workers: the workers stop, and the Job, its pods and the run's Secret
+// are deleted, and the sweep still deletes every task of the run's identities.
+TEST_F(DistributedLoadClusterTest, CtrlCOnTheTodoMixLeavesNoSecretAndNoTask) {
+  const std::string out = temp_path("mix-interrupted.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "60", "--duration", "60s"}));
+  std::string run, pod;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(wait_until_sending(i, run, pod)) << p.log_tail();
+  // The Secret is there while the run is, owned by the Job (garbage-collected with it).
+  const auto secret = cluster_->client().find(res::secrets, kNs, "kgate-load-" + run);
+  ASSERT_TRUE(secret.has_value());
+  const json owners = (*secret)["metadata"].value("ownerReferences", json::array());
+  ASSERT_EQ(owners.size(), 1u) << secret->dump();
+  EXPECT_EQ(owners[0]["kind"], "Job");
+  EXPECT_EQ(owners[0]["name"], "kgate-load-" + run);
+  p.signal(SIGINT);
+  auto rc = p.wait(90s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 130) << log;
+  const json r = json::parse(read_file(out));
+  EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
+  const json& mix = r["todo_mix"];
+  EXPECT_GT(mix["operations"].value("create", 0), 0) << mix.dump();
+  EXPECT_TRUE(mix["cleanup"]["problems"].empty()) << mix.dump();
+  EXPECT_EQ(mix["cleanup"]["deleted"], mix["tasks_left_by_workers"]) << mix.dump();
+  ASSERT_EQ(mix["identities"].size(), 3u);
+  expect_no_tasks(mix["identities"]);
+  EXPECT_NE(log.find("Secret kgate-load-" + run), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// `kgate run --suites load` with scenario todo-mix and workers: the identities the check obtains
+// go to the workers through the run's Secret; one verdict; the check deletes what the mix
+// created afterwards and says how many per identity; no Job, pod or Secret is left.
+TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsTheTodoMixOnWorkers) {
+  const std::string dir = temp_path("run-mix");
+  std::filesystem::create_directories(dir);
+  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
+                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
+                                     << "\n  namespace: " << kNs << R"(
+  deployments: {backend: target}
+suites:
+  load:
+    scenario: todo-mix
+    identities: 3
+    executor: constant-arrival-rate
+    rate: 60
+    duration: 3s
+    workers: 3
+    thresholds: ["requests == 180", "error_rate < 1%"]
+    distributed:
+      image: ghcr.io/kgate/kgate:dev
+)";
+  kgate::ProcessSpec spec;
+  spec.program = kgate_binary();
+  spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir};
+  spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
+  spec.log_path = dir + "/kgate.log";
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(180s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(dir + "/kgate.log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 0) << log;
+  const json results = json::parse(read_file(dir + "/results.json"));
+  std::map<std::string, std::string> status;
+  const json* run = nullptr;
+  for (const auto& c : results["checks"]) {
+    status[c["id"]] = c["status"];
+    if (c["id"] == "load.Run.Scenario") run = &c;
+  }
+  EXPECT_EQ(status["load.Run.Scenario"], "passed");
+  EXPECT_EQ(status["load.Thresholds.requests == 180"], "passed");
+  EXPECT_EQ(status["load.Thresholds.error_rate < 1%"], "passed");
+  ASSERT_NE(run, nullptr);
+  const json& props = (*run)["properties"];
+  std::uint64_t sent = 0;
+  for (const char* op : {"list", "create", "toggle", "delete"})
+    if (props.contains(std::string("sent.") + op))
+      sent += std::stoull(props[std::string("sent.") + op].get<std::string>());
+  EXPECT_EQ(sent, 180u) << props.dump();
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_TRUE(props.contains("cleanup.load-" + std::to_string(i))) << props.dump();
+  EXPECT_FALSE(props.contains("left behind")) << props.dump();
+  EXPECT_EQ(results.dump().find("eyJ"), std::string::npos);  // no token in the results
+  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  expect_nothing_left();
+}
+
+// A todo mix whose workers never start: exit 3 with their reasons; the run's Secret goes with
+// the Job, and the sweep runs all the same (nothing was sent, nothing is left).
+TEST_F(DistributedLoadClusterTest, ATodoMixThatNeverStartsLeavesNoSecret) {
+  const std::string out = temp_path("mix-nostart.json");
+  kgate::ProcessSpec spec = mix_coordinator(
+      out, {"--identities", "3", "--rate", "30", "--duration", "2s", "--start-timeout", "3s"});
+  for (std::size_t i = 0; i + 1 < spec.args.size(); ++i)
+    if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
+  kgate::ChildProcess p(spec);
+  auto rc = p.wait(120s);
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  EXPECT_EQ(*rc, 3) << log;
+  EXPECT_NE(log.find("no worker became Ready within 3 s"), std::string::npos) << log;
+  EXPECT_NE(log.find("todo mix cleanup: deleted 0 task(s), none left"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
+// The coordinator SIGKILLed mid-mix cannot clean up: the run's Secret, owned by the Job, is
+// garbage-collected when the Job goes (here deleted as its ttlSecondsAfterFinished would).
+TEST_F(DistributedLoadClusterTest, TheSecretGoesWithTheJobWhenTheCoordinatorIsKilled) {
+  const std::string out = temp_path("mix-coordinator-killed.json");
+  kgate::ChildProcess p(
+      mix_coordinator(out, {"--identities", "3", "--rate", "30", "--duration", "30s"}));
+  std::string run, pod;
+  ASSERT_TRUE(wait_until_sending(0, run, pod)) << p.log_tail();
+  auto& k = cluster_->client();
+  const std::string name = "kgate-load-" + run;
+  ASSERT_TRUE(k.find(res::secrets, kNs, name).has_value());
+  p.signal(SIGKILL);
+  ASSERT_TRUE(p.wait(30s).has_value());
+  kgate::kube::DeleteOptions background;
+  background.propagation_policy = "Background";
+  k.remove(kJobs, kNs, name, background);
+  auto gone = kgate::wait_until(
+      [&](std::string*) {
+        return !k.find(res::secrets, kNs, name).has_value() &&
+               k.list(res::pods, kNs,
+                      [&] {
+                        kgate::kube::ListOptions o;
+                        o.label_selector = "kgate.io/load-run=" + run;
+                        return o;
+                      }())["items"]
+                   .empty();
+      },
+      60s, 200ms);
+  EXPECT_TRUE(gone.ok) << "the Secret " << name << " outlived its Job";
   expect_nothing_left();
 }
 

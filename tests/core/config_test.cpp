@@ -223,10 +223,21 @@ TEST(Config, DistributedLoadNeedsAClusterAndTakesKubernetesQuantities) {
                                    "not a Kubernetes quantity"),
             std::string::npos)
       << error_of(bad_cpu);
-  const std::string mix = k8s + "suites:\n  load:\n    workers: 2\n    scenario: todo-mix\n";
-  EXPECT_NE(error_of(mix).find("the todo mix and authenticated requests do not run distributed"),
+  // The todo mix runs on workers, each with identities of its own: not fewer than the workers.
+  Config mix = parse_config(k8s + "suites:\n  load:\n    workers: 2\n    scenario: todo-mix\n",
+                            "kgate.yaml");
+  EXPECT_EQ(mix.load.workers, 2);
+  const std::string few = k8s +
+                          "suites:\n  load:\n    workers: 3\n    scenario: todo-mix\n"
+                          "    identities: 2\n";
+  EXPECT_NE(error_of(few).find("'suites.load.workers': 3 workers need at least as many identities "
+                               "(suites.load.identities is 2)"),
             std::string::npos)
-      << error_of(mix);
+      << error_of(few);
+  const std::string auth = k8s + "suites:\n  load:\n    workers: 2\n    authenticated: true\n";
+  EXPECT_NE(error_of(auth).find("authenticated requests do not run distributed yet"),
+            std::string::npos)
+      << error_of(auth);
 }
 
 // suites.audit: the live audit suite's floor, selector and suppressions (each rule checked

@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "kgate/base64.hpp"
 #include "kgate/distributed/job.hpp"
 #include "kgate/distributed/plan.hpp"
 #include "kgate/distributed/report.hpp"
+#include "kgate/distributed/todo_mix.hpp"
 #include "kgate/load/executor.hpp"
 #include "kgate/load/histogram.hpp"
 #include "kgate/log_block.hpp"
@@ -336,6 +338,133 @@ TEST(Job, IsIndexedNonRootWithoutTokenAndNeverRetriesAWorker) {
   EXPECT_TRUE(kgate::dist::is_quantity("1.5Gi"));
   EXPECT_TRUE(kgate::dist::is_quantity("500m"));
   EXPECT_FALSE(kgate::dist::is_quantity("lots"));
+}
+
+// The todo mix on workers: each identity goes to exactly one worker, every worker gets at least
+// one, and fewer identities than workers is refused.
+TEST(TodoMixOnWorkers, EachIdentityGoesToExactlyOneWorker) {
+  for (int workers : {1, 2, 3, 7})
+    for (std::size_t identities :
+         {std::size_t(workers), std::size_t(workers) + 1, std::size_t(20)}) {
+      SCOPED_TRACE(std::to_string(identities) + " identities, " + std::to_string(workers) +
+                   " workers");
+      const auto shares = kgate::dist::split_identities(identities, workers);
+      ASSERT_EQ(shares.size(), static_cast<std::size_t>(workers));
+      std::vector<int> seen(identities, 0);
+      std::size_t smallest = identities, largest = 0;
+      for (const auto& share : shares) {
+        EXPECT_FALSE(share.empty());
+        smallest = std::min(smallest, share.size());
+        largest = std::max(largest, share.size());
+        for (auto i : share) {
+          ASSERT_LT(i, identities);
+          ++seen[i];
+        }
+      }
+      for (std::size_t i = 0; i < identities; ++i) EXPECT_EQ(seen[i], 1) << "identity " << i;
+      EXPECT_LE(largest - smallest, 1u);  // as even as it gets
+    }
+  EXPECT_THROW(kgate::dist::split_identities(2, 3), std::invalid_argument);
+  EXPECT_THROW(kgate::dist::split_identities(0, 1), std::invalid_argument);
+}
+
+// The tokens reach the workers through the run's Secret: the Job's spec (args, env, the plan)
+// names the Secret and never holds a token; each worker reads back exactly its own identities.
+TEST(TodoMixOnWorkers, TokensTravelInTheRunSecretNeverInTheJobSpec) {
+  kgate::dist::WorkerPlan p;
+  p.run_id = "0123456789";
+  p.workers = 3;
+  p.executor.type = "constant-arrival-rate";
+  p.executor.rate = 30;
+  p.executor.duration = 1s;
+  p.request.url = "http://todo-backend:7860";
+  kgate::load::TodoMixOptions mix;
+  mix.base_url = "http://todo-backend:7860";
+  mix.title_prefix = "kgate-load-abc123";
+  mix.complete_method = "POST";
+  mix.list = 5;
+  for (int i = 0; i < 5; ++i)
+    mix.identities.push_back(
+        {"user-" + std::to_string(i), "token-" + std::to_string(i) + "-s3cr3t"});
+  kgate::dist::DistOptions o;
+  kgate::dist::put_todo_mix(mix, p, o);
+  EXPECT_EQ(p.scenario, "todo-mix");
+
+  const auto job = kgate::dist::job_manifest(o, p, std::chrono::seconds(100));
+  const std::string spec_text = job.dump();
+  for (const auto& id : mix.identities)
+    EXPECT_EQ(spec_text.find(id.token), std::string::npos) << id.token << " is in the Job's spec";
+  EXPECT_EQ(spec_text.find("s3cr3t"), std::string::npos);
+  const auto& container = job["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["args"], nlohmann::json::array({"load-worker"}));
+  bool by_ref = false;
+  for (const auto& e : container["env"]) {
+    EXPECT_FALSE(e.contains("value") && e["name"] == kgate::dist::kIdentitiesEnv) << e.dump();
+    if (e["name"] == kgate::dist::kIdentitiesEnv) {
+      by_ref = true;
+      EXPECT_EQ(e["valueFrom"]["secretKeyRef"]["name"], kgate::dist::secret_name(p.run_id));
+      EXPECT_EQ(e["valueFrom"]["secretKeyRef"]["key"], kgate::dist::kIdentitiesEnv);
+    }
+  }
+  EXPECT_TRUE(by_ref) << container["env"].dump();
+
+  const auto secret = kgate::dist::secret_manifest(o, p);
+  EXPECT_EQ(secret["kind"], "Secret");
+  EXPECT_EQ(secret["metadata"]["name"], kgate::dist::secret_name(p.run_id));
+  EXPECT_EQ(secret["metadata"]["labels"][kgate::dist::kRunLabel], p.run_id);
+  const auto value =
+      kgate::base64_decode(secret["data"][kgate::dist::kIdentitiesEnv].get<std::string>());
+  ASSERT_TRUE(value.has_value());
+
+  // Through the plan as the pod reads it: each worker its own identities, together all of them.
+  const auto back = kgate::dist::plan_from_json(kgate::dist::to_json(p));
+  std::map<std::string, int> owner;
+  for (int w = 0; w < 3; ++w) {
+    const auto m = kgate::dist::worker_todo_mix(back, w, *value);
+    EXPECT_EQ(m.base_url, mix.base_url);
+    EXPECT_EQ(m.title_prefix, mix.title_prefix);
+    EXPECT_EQ(m.complete_method, "POST");
+    EXPECT_EQ(m.list, 5u);
+    EXPECT_FALSE(m.identities.empty());
+    for (const auto& id : m.identities) {
+      EXPECT_EQ(owner.count(id.user_id), 0u) << id.user_id << " given to two workers";
+      owner[id.user_id] = w;
+      EXPECT_EQ(id.token, "token-" + id.user_id.substr(5) + "-s3cr3t");
+    }
+  }
+  EXPECT_EQ(owner.size(), mix.identities.size());
+  EXPECT_THROW(kgate::dist::worker_todo_mix(back, 3, *value), std::invalid_argument);
+  kgate::dist::WorkerPlan other = back;
+  other.run_id = "9876543210";
+  EXPECT_THROW(kgate::dist::worker_todo_mix(other, 0, *value), std::invalid_argument);
+  EXPECT_THROW(kgate::dist::worker_todo_mix(back, 0, "not json"), std::invalid_argument);
+
+  // More workers than identities: refused before anything is created.
+  kgate::dist::WorkerPlan many = p;
+  many.workers = 6;
+  kgate::dist::DistOptions o2;
+  EXPECT_THROW(kgate::dist::put_todo_mix(mix, many, o2), std::invalid_argument);
+  EXPECT_TRUE(o2.run_secret.empty());
+
+  // Without a run Secret the Job names none.
+  kgate::dist::DistOptions plain;
+  kgate::dist::WorkerPlan request = p;
+  request.scenario = "request";
+  EXPECT_EQ(kgate::dist::job_manifest(plain, request, std::chrono::seconds(100))
+                .dump()
+                .find("secretKeyRef"),
+            std::string::npos);
+}
+
+TEST(TodoMixOnWorkers, TheSecretIsOwnedByTheJob) {
+  const nlohmann::json job = {{"apiVersion", "batch/v1"},
+                              {"kind", "Job"},
+                              {"metadata", {{"name", "kgate-load-0123456789"}, {"uid", "u-1"}}}};
+  const auto ref = kgate::dist::owner_reference(job);
+  EXPECT_EQ(ref["kind"], "Job");
+  EXPECT_EQ(ref["apiVersion"], "batch/v1");
+  EXPECT_EQ(ref["name"], "kgate-load-0123456789");
+  EXPECT_EQ(ref["uid"], "u-1");
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // only after its pods) at the end, on Ctrl-C and on failure.
 //
 // The API calls it makes, hence the RBAC it needs in the namespace: create/get/delete jobs
-// (batch), get/list pods, get pods/log, create/get pods/proxy (the start signal and the clock
+// (batch), get/list pods, get pods/log, create/get/patch/delete secrets (only with a run Secret,
+// DistOptions::run_secret), create/get pods/proxy (the start signal and the clock
 // reach the workers through the API server's pod proxy, so workers need no credentials).
 #include <chrono>
 #include <cstdint>
@@ -32,6 +33,8 @@ struct WorkerRow {
   std::string reason;          // why, in the pod's words: "exit 137 (SIGKILL)", "ErrImagePull: ..."
   bool merged = false;         // its measurements are in the merged figures
   std::uint64_t expected = 0;  // open model: its share of the schedule's iterations
+  int vus = 0;                 // closed model: its share of the VUs at the peak
+  int peak_connections = 0;    // the most connections it had open at once
   std::uint64_t requests = 0, completed = 0, failed = 0, dropped = 0;
   double duration_s = 0, achieved_rps = 0;
   std::optional<double> start_lag_ms;  // behind the start instant, on its node's clock
@@ -40,6 +43,8 @@ struct WorkerRow {
   double last_progress_s = -1;  // its last progress report (s after the start); -1: none
   // Every latency it recorded (µs), only when the plan asked for samples (tests).
   std::vector<std::uint64_t> latency_samples;
+  // What its scenario reported after its run (todo-mix: the operations it sent, what it left).
+  nlohmann::json scenario = nlohmann::json::object();
 };
 
 struct DistResult {
@@ -56,6 +61,9 @@ struct DistResult {
   std::optional<double> clock_spread_ms;  // largest minus smallest estimated offset
   bool cleaned_up = false;
   std::string cleanup;  // what was deleted, or what is left and why
+  // Setup that went wrong without stopping the run (the Secret's owner reference), for the
+  // report.
+  std::vector<std::string> setup_notes;
 };
 
 // What the live line shows.
