@@ -211,7 +211,8 @@ TEST(Config, HpaSuiteKeys) {
                 .find("kgate.yaml:4:7: unknown key 'suites.hpa.controller.sync'"),
             std::string::npos)
       << error_of("suites:\n  hpa:\n    controller:\n      sync: 1s\n");
-  EXPECT_NE(error_of("suites:\n  hpa:\n    scale_downn: false\n").find("did you mean 'scale_down'"),
+  EXPECT_NE(error_of("suites:\n  hpa:\n    scale_downn: false\n")
+                .find("did you mean 'suites.hpa.scale_down'"),
             std::string::npos);
   EXPECT_NE(error_of("suites:\n  hpa:\n    max_error_rate: 200\n")
                 .find("key 'suites.hpa.max_error_rate': expected a number in [0, 100]"),
