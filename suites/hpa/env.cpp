@@ -240,8 +240,11 @@ Sample HpaEnv::sample_once() {
       }
       if (s.hpa_cpu && target_cpu_ > 0)
         s.wanted = wanted_replicas(s.hpa_current, *s.hpa_cpu, target_cpu_, tol);
+      // Limited at the top only: at rest the HPA reports TooFewReplicas (wanting less than
+      // minReplicas), which is no limit on a scale-up.
       const json lim = condition(h, "ScalingLimited");
-      if (!lim.is_null() && lim.value("status", "") == "True")
+      if (!lim.is_null() && lim.value("status", "") == "True" &&
+          lim.value("reason", "") == "TooManyReplicas")
         s.limited = lim.value("reason", "") + ": " + lim.value("message", "");
     } catch (const std::exception& e) {
       spdlog::debug("hpa sampler: {}", e.what());
