@@ -897,6 +897,11 @@ void HpaCheck::require_preflight() {
                          << (p.problems.empty() ? "did not run" : p.problems.front()) << ")";
 }
 
+void HpaCheck::require_not_interrupted() {
+  if (c().stop_requested())
+    KGATE_INCONCLUSIVE() << "interrupted while the experiment ran: nothing is decided";
+}
+
 std::string HpaCheck::secs(double s) {
   return fmt::format("{:.1f} s", s);
 }

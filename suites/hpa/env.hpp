@@ -174,6 +174,8 @@ class HpaCheck : public Check {
   HpaEnv& env();
   // Stops the check as inconclusive, naming the preflight's first problem, unless it passed.
   void require_preflight();
+  // After a phase: a wait cut short by Ctrl-C or the check's timeout decides nothing.
+  void require_not_interrupted();
   static std::string secs(double s);
 };
 

@@ -17,6 +17,7 @@ KGATE_CHECK(HpaCheck, LatencyScaled,
   require_preflight();
   auto& e = env();
   const auto& x = e.hold();
+  require_not_interrupted();
   if (!x.t_target)
     KGATE_INCONCLUSIVE() << "the backend never had " << e.target_replicas()
                          << " Ready replicas under load: no scaled window to measure";

@@ -23,6 +23,7 @@ KGATE_CHECK(HpaCheck, MaxReplicas,
   require_preflight();
   auto& e = env();
   const auto& x = e.hold();
+  require_not_interrupted();
   int peak = 0, peak_live = 0, wanted = 0, end_desired = -1;
   std::string limited;
   double limited_at = -1;

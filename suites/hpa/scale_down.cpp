@@ -31,6 +31,7 @@ KGATE_CHECK(HpaCheck, ScaleDown,
   property("scale_down_budget", budget.why);
   measure("scale_down_budget", budget.seconds, "s");
   const auto& x = e.scale_down();
+  require_not_interrupted();
   const double now = c().now();
   for (auto& ev : e.timeline().between(x.t_load_end, now))
     c().event_at(ev.t, ev.kind, ev.object, ev.message);

@@ -22,6 +22,7 @@ KGATE_CHECK(HpaCheck, ScaleUp,
   auto& e = env();
   const Budget budget = e.scale_up_budget();
   const auto& x = e.scale_up();
+  require_not_interrupted();
   property("load", x.load);
   property("target", fmt::format("{} -> at least {} Ready replicas (maxReplicas {})",
                                  e.min_replicas(), e.target_replicas(), e.max_replicas()));

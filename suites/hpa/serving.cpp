@@ -18,6 +18,7 @@ KGATE_CHECK(HpaCheck, NoFailures,
   require_preflight();
   auto& e = env();
   const auto& x = e.hold();
+  require_not_interrupted();
   // The pods the load brought: created after it started; the window ends when the last of
   // them was Ready (or with the load, when one never was).
   double end = x.t_load0, added = 0;

@@ -332,6 +332,44 @@ TEST_F(HpaClusterTest, TheSuiteOnTheProjectsChart) {
         << "ScalingLimited not reported";
   }
 
+  // Ctrl-C in the middle of the load: kgate stops within seconds, exits 130, still writes its
+  // reports (nothing decided as passed), and deletes the tasks its load created.
+  {
+    const std::string dir = write_config("ctrl-c",
+                                         "    stages: 3s:100,60s:100\n"
+                                         "    scale_down: false\n");
+    kgate::ProcessSpec spec;
+    spec.program = kgate::testfw::kgate_binary();
+    spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "hpa"};
+    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+    spec.env_set["BETTER_AUTH_SECRET"] = kSecret;
+    spec.log_path = dir + "/kgate.log";
+    const std::string inserted =
+        "SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_all_tables WHERE relname = 'tasks'";
+    const long before = std::stol(pg_->query_value(inserted));
+    kgate::ChildProcess p(spec);
+    auto loading = kgate::wait_until(
+        [&](std::string* why) {
+          *why = "no task written yet";
+          return std::stol(pg_->query_value(inserted)) > before;
+        },
+        120s, 100ms);
+    ASSERT_TRUE(loading.ok) << kgate::testfw::read_file(spec.log_path);
+    const auto sent = std::chrono::steady_clock::now();
+    p.signal(SIGINT);
+    auto status = p.wait(60s);
+    ASSERT_TRUE(status.has_value()) << "kgate did not end after Ctrl-C";
+    std::cout << "Ctrl-C -> exit in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - sent)
+                     .count()
+              << " ms\n";
+    auto o = read_outcome("ctrl-c", dir, *status, kgate::testfw::read_file(spec.log_path));
+    EXPECT_EQ(o.exit, 130) << o.log;
+    EXPECT_TRUE(with(o, "passed").count("hpa.Scaling.ScaleUp") == 0);
+    EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks"), "0") << "the load's tasks were left";
+  }
+
   // A backend that scales but fails a share of its requests (errors-5xx), an HPA that never
   // scales down (selectPolicy Disabled) and a p95 objective no network path meets (1 ms): each
   // of the three checks that judge them fails, and only those.
