@@ -615,6 +615,45 @@ void read_suites(Reader r, Config& c) {
     s.duration("recovery", rc.recovery);
     s.finish();
   }
+  {
+    Reader s = r.child("hpa");
+    read_check_timeout(s, "hpa", c);
+    auto& h = c.hpa;
+    s.one_of("scenario", h.scenario, {"todo-mix", "request"});
+    s.path("path", h.path);
+    s.integer("identities", h.identities, 1, 50);
+    if (auto n = s.node()["stages"]; n) {
+      s.str("stages", h.stages);
+      try {
+        if (load::parse_stages(h.stages).empty()) throw std::invalid_argument("no stage");
+      } catch (const std::exception& e) {
+        s.fail(n, "key 'suites.hpa.stages': " + std::string(e.what()));
+      }
+    }
+    s.number("max_rate", h.max_rate, 0.1, 100000);
+    s.duration("ramp", h.ramp);
+    s.duration("hold", h.hold);
+    s.integer("connections", h.connections, 1, 100000);
+    s.integer("target_replicas", h.target_replicas, 0, 1000);
+    s.duration("scale_up_budget", h.scale_up_budget, true);
+    s.duration("pod_ready_budget", h.pod_ready_budget);
+    s.duration("scale_down_budget", h.scale_down_budget, true);
+    s.number("max_error_rate", h.max_error_rate, 0, 100);
+    s.duration("p95", h.p95);
+    s.boolean("scale_down", h.scale_down);
+    s.duration("preflight_wait", h.preflight_wait);
+    {
+      Reader k = s.child("controller");
+      auto& hc = h.controller;
+      k.duration("sync_period", hc.sync_period);
+      k.number("tolerance", hc.tolerance, 0, 1);
+      k.duration("downscale_stabilization", hc.downscale_stabilization, true);
+      k.duration("cpu_initialization", hc.cpu_initialization, true);
+      k.duration("initial_readiness_delay", hc.initial_readiness_delay, true);
+      k.finish();
+    }
+    s.finish();
+  }
   r.finish();
 }
 

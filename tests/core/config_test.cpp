@@ -163,6 +163,62 @@ TEST(Config, Suggest) {
   EXPECT_EQ(suggest("zzzzzz", {"smoke", "load"}), "");
 }
 
+TEST(Config, HpaSuiteKeys) {
+  const Config d = parse_config("", "kgate.yaml");
+  EXPECT_TRUE(d.hpa.stages.empty());                       // derived from the HPA
+  EXPECT_EQ(d.hpa.controller.sync_period.count(), 15000);  // the controller's defaults
+  EXPECT_EQ(d.hpa.controller.downscale_stabilization.count(), 300000);
+  EXPECT_EQ(d.hpa.controller.cpu_initialization.count(), 300000);
+  EXPECT_EQ(d.hpa.controller.initial_readiness_delay.count(), 30000);
+  EXPECT_DOUBLE_EQ(d.hpa.controller.tolerance, 0.1);
+  EXPECT_TRUE(d.hpa.scale_down);
+
+  const Config c = parse_config(R"(suites:
+  hpa:
+    scenario: request
+    path: /health
+    stages: 10s:100,30s:100
+    target_replicas: 3
+    scale_up_budget: 2m
+    scale_down: false
+    p95: 300ms
+    max_error_rate: 0.5
+    check_timeout: 20m
+    controller: {sync_period: 1s, downscale_stabilization: 15s, tolerance: 0.05}
+)",
+                                "kgate.yaml");
+  EXPECT_EQ(c.hpa.scenario, "request");
+  EXPECT_EQ(c.hpa.stages, "10s:100,30s:100");
+  EXPECT_EQ(c.hpa.target_replicas, 3);
+  EXPECT_EQ(c.hpa.scale_up_budget.count(), 120000);
+  EXPECT_FALSE(c.hpa.scale_down);
+  EXPECT_EQ(c.hpa.p95.count(), 300);
+  EXPECT_DOUBLE_EQ(c.hpa.max_error_rate, 0.5);
+  EXPECT_EQ(c.hpa.controller.sync_period.count(), 1000);
+  EXPECT_EQ(c.hpa.controller.downscale_stabilization.count(), 15000);
+  EXPECT_DOUBLE_EQ(c.hpa.controller.tolerance, 0.05);
+  EXPECT_EQ(c.suite_check_timeouts.at("hpa").count(), 20 * 60000);
+
+  EXPECT_EQ(error_of("suites:\n  hpa:\n    stages: 10s:abc\n")
+                .rfind("kgate.yaml:3:13: key "
+                       "'suites.hpa.stages': ",
+                       0),
+            0u)
+      << error_of("suites:\n  hpa:\n    stages: 10s:abc\n");
+  EXPECT_NE(error_of("suites:\n  hpa:\n    scenario: mix\n").find("'mix' is not one of"),
+            std::string::npos);
+  EXPECT_NE(error_of("suites:\n  hpa:\n    controller:\n      sync: 1s\n")
+                .find("kgate.yaml:4:7: unknown key 'suites.hpa.controller.sync'"),
+            std::string::npos)
+      << error_of("suites:\n  hpa:\n    controller:\n      sync: 1s\n");
+  EXPECT_NE(error_of("suites:\n  hpa:\n    scale_downn: false\n")
+                .find("did you mean 'suites.hpa.scale_down'"),
+            std::string::npos);
+  EXPECT_NE(error_of("suites:\n  hpa:\n    max_error_rate: 200\n")
+                .find("key 'suites.hpa.max_error_rate': expected a number in [0, 100]"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace kgate
 

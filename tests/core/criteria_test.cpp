@@ -43,8 +43,8 @@ TEST(Criteria, QuotedReferenceColumnPointsAtTheTextNotTheQuote) {
 }
 
 TEST(Criteria, UnknownSuiteAndSuiteNamesAreExplained) {
-  EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    checks: [\"hpa.ScaleUp.*\"]\n"),
-             "there is no suite 'hpa'");
+  EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    checks: [\"chaos.Kill.*\"]\n"),
+             "there is no suite 'chaos'");
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    checks: [smoke]\n"),
              "'smoke' is a suite: write 'smoke.*'");
 }
@@ -52,9 +52,13 @@ TEST(Criteria, UnknownSuiteAndSuiteNamesAreExplained) {
 TEST(Criteria, FiguresMustExistWithTheirUnitsKind) {
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    figures: [\"load.p96 < 300ms\"]\n"),
              "criteria.yaml:4:21: unknown figure 'p96'");
+  EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    figures: [\"chaos.time_to_kill <= "
+                      "120s\"]\n"),
+             "there is no suite 'chaos'");
+  // A suite's figure under a name it does not declare names the ones it does.
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    figures: [\"hpa.time_to_scale_up <= "
                       "120s\"]\n"),
-             "there is no suite 'hpa'");
+             "unknown figure 'time_to_scale_up' of 'hpa'");
   EXPECT_HAS(error_of("criteria:\n  - id: x\n    text: x\n    figures: [\"load.p95 < 99.5%\"]\n"),
              "is a duration");
   EXPECT_HAS(

@@ -202,6 +202,39 @@ struct ResilienceConfig {
   Millis recovery{3000};          // sustained success that ends a recovery
 };
 
+// The HPA suite (suites.hpa): an open-model load ramp through the app's URL while the backend's
+// HorizontalPodAutoscaler reacts; budgets of 0 are computed from the HPA's `behavior` and the
+// controller's settings below (docs/hpa.md says how, and each run prints why).
+struct HpaControllerConfig {
+  // kube-controller-manager's flags, which the API does not expose: the documented defaults.
+  Millis sync_period{15000};               // --horizontal-pod-autoscaler-sync-period
+  double tolerance = 0.1;                  // --horizontal-pod-autoscaler-tolerance
+  Millis downscale_stabilization{300000};  // --horizontal-pod-autoscaler-downscale-...
+  Millis cpu_initialization{300000};       // --horizontal-pod-autoscaler-cpu-initialization-...
+  Millis initial_readiness_delay{30000};   // --horizontal-pod-autoscaler-initial-readiness-...
+};
+struct HpaConfig {
+  std::string scenario = "todo-mix";  // todo-mix | request (GET target.backend + path)
+  std::string path = "/health";       // scenario request
+  int identities = 3;                 // todo-mix: test identities the load is spread over
+  // An explicit ramp ("30s:100,2m:100"); empty: derived: ramp towards max_rate over `ramp`
+  // until the HPA wants more than minReplicas, hold that rate for `hold`, stop.
+  std::string stages;
+  double max_rate = 500;
+  Millis ramp{60000};
+  Millis hold{30000};
+  int connections = 256;
+  int target_replicas = 0;         // ScaleUp: at least this many Ready (0: minReplicas + 1)
+  Millis scale_up_budget{0};       // 0: computed
+  Millis pod_ready_budget{60000};  // a new pod's created -> Ready allowance
+  Millis scale_down_budget{0};     // 0: computed
+  double max_error_rate = 1.0;     // % of requests that may fail while pods are added
+  Millis p95{500};                 // p95 latency once scaled
+  bool scale_down = true;          // false: ScaleDown skips, saying so
+  Millis preflight_wait{30000};    // metrics and the HPA's conditions become available
+  HpaControllerConfig controller;
+};
+
 // Where the app runs in Kubernetes, for the suites that look at or change the cluster
 // (resilience, hpa, audit, distributed load). Unset (no `kubernetes:` section): those checks
 // skip with the reason (Need kNeedsCluster).
@@ -277,6 +310,7 @@ struct Config {
   CriteriaConfig criteria;
   AuditSuiteConfig audit;  // suites.audit
   ResilienceConfig resilience;
+  HpaConfig hpa;
   ReportsConfig reports;
   // Default selection for `kgate run`: the suites that need no cluster and no load budget.
   std::vector<std::string> suites{"smoke", "security"};
