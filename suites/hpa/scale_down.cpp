@@ -36,9 +36,21 @@ KGATE_CHECK(HpaCheck, ScaleDown,
   for (auto& ev : e.timeline().between(x.t_load_end, now))
     c().event_at(ev.t, ev.kind, ev.object, ev.message);
   if (x.t_scaled_down) measure("time_to_scale_down", *x.t_scaled_down - x.t_load_end, "s");
+  // What the autoscaler saw at the end, so that a miss says why: still wanting more (the CPU
+  // did not fall: other traffic, a busy idle loop) or wanting fewer but slow to act.
+  std::string last;
+  if (const auto tail = e.samples(x.t_load_end, now); !tail.empty()) {
+    const auto& s = tail.back();
+    last = "; at the end the HPA wanted " + std::to_string(s.hpa_desired) + " with " +
+           std::to_string(s.live) + " pods live" +
+           (s.hpa_cpu ? ", CPU " + std::to_string(static_cast<int>(*s.hpa_cpu)) +
+                            " % of request (target " +
+                            std::to_string(static_cast<int>(e.target_cpu())) + " %)"
+                      : ", no CPU figure from the HPA");
+  }
   KGATE_EXPECT(x.t_scaled_down.has_value())
       << "the backend was not back to " << e.min_replicas() << " replicas " << secs(budget.seconds)
-      << " after the load stopped (" << budget.why << ")";
+      << " after the load stopped (" << budget.why << ")" << last;
 }
 
 }  // namespace kgate::hpa

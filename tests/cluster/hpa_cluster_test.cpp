@@ -35,6 +35,17 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
+// Under AddressSanitizer every process of the story (the app, the node agent, kgate) costs
+// several times its CPU and the machine runs another cluster test beside this one: the pods'
+// CPU falls back more slowly after the load (the HPA still wanted 2 of 4 replicas at the
+// computed 32 s in such a run). The computed scale-down budget is checked by the uninstrumented
+// pass; the sanitized one gives the same story a fixed 60 s.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // The local cluster's controller settings (fixtures/local-cluster), which the API cannot tell.
 const std::string kController =
     "    controller: {sync_period: 1s, downscale_stabilization: 15s, cpu_initialization: 10s, "
@@ -213,7 +224,8 @@ TEST_F(HpaClusterTest, TheSuiteOnTheProjectsChart) {
   // The chart with its HPA: a derived ramp scales 1 -> 2+ and back to 1; every check passes.
   {
     ASSERT_NO_FATAL_FAILURE(install({}));
-    auto o = kgate_run("pass", "    max_rate: 300\n    ramp: 30s\n    hold: 15s\n    p95: 1s\n");
+    auto o = kgate_run("pass", "    max_rate: 300\n    ramp: 30s\n    hold: 15s\n    p95: 1s\n" +
+                                   std::string(kSanitized ? "    scale_down_budget: 60s\n" : ""));
     EXPECT_EQ(o.exit, 0) << o.log.substr(o.log.size() > 6000 ? o.log.size() - 6000 : 0);
     EXPECT_EQ(with(o, "passed"), kAll);
     for (const auto& [check, fig] : std::vector<std::pair<std::string, std::string>>{
