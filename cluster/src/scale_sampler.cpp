@@ -100,9 +100,11 @@ ScaleTarget find_scale_target(kube::Client& client, const std::string& ns,
 ScaleSampler::ScaleSampler(kube::Client& client, ScaleTarget target)
     : client_(client), target_(std::move(target)) {}
 
-ScaleSample ScaleSampler::sample(double t, const json* deployment) const {
+ScaleSample ScaleSampler::sample(double t, const json* deployment,
+                                 const std::atomic<bool>* cancel) const {
   ScaleSample s;
   s.t = t;
+  auto cancelled = [cancel] { return cancel && cancel->load(); };
   auto note = [&s](const std::string& what, const std::exception& e) {
     if (s.error.empty()) s.error = what + ": " + e.what();
   };
@@ -134,6 +136,7 @@ ScaleSample ScaleSampler::sample(double t, const json* deployment) const {
       note("hpa/" + target_.hpa, e);
     }
   }
+  if (cancelled()) return s;
   try {
     if (deployment) {
       if (!deployment->is_null()) s.spec_replicas = desired_replicas(*deployment);
@@ -143,6 +146,7 @@ ScaleSample ScaleSampler::sample(double t, const json* deployment) const {
   } catch (const std::exception& e) {
     note("deployment/" + target_.deployment, e);
   }
+  if (cancelled()) return s;
   // The live pods with their requests, and their CPU from the metrics API.
   try {
     kube::ListOptions lo;
@@ -164,6 +168,7 @@ ScaleSample ScaleSampler::sample(double t, const json* deployment) const {
         else
           all = false;
       }
+      if (cancelled()) return s;
       try {
         const json m =
             client_.raw_get("/apis/metrics.k8s.io/v1beta1/namespaces/" + url_encode_segment(ns) +

@@ -567,8 +567,10 @@ int cmd_load(const LoadArgs& a) {
   // The watch reads its Deployment before any load: a typo or an unreachable API is said now.
   std::unique_ptr<LoadWatch> watch;
   if (!watch_name.empty()) {
-    ClusterClient cluster = cluster_client(a.kubeconfig, a.context, a.namespace_,
-                                           a.request_timeout);  // ConfigError: exit 2
+    // One retry: the next tick a second later is the retry that matters, and a stop waits for
+    // one call (and its retry) at most.
+    ClusterClient cluster = cluster_client(a.kubeconfig, a.context, a.namespace_, a.request_timeout,
+                                           1);  // ConfigError: exit 2
     try {
       watch =
           std::make_unique<LoadWatch>(std::move(cluster.client), cluster.namespace_, watch_name);

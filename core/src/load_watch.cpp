@@ -129,7 +129,8 @@ void LoadWatch::loop() {
   while (!stop_) {
     const auto tick = std::chrono::steady_clock::now();
     const double t = std::chrono::duration<double>(tick - t0_).count();
-    auto s = sampler_->sample(t);
+    auto s = sampler_->sample(t, nullptr, &stop_);
+    if (stop_) break;  // cut short by stop(): partial, not a sample
     s.error = redact(s.error);
     std::unique_lock lock(mutex_);
     if (samples_.size() < kMaxSamples) samples_.push_back(std::move(s));

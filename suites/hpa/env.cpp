@@ -174,7 +174,8 @@ void HpaEnv::sampler() {
   while (!stop_) {
     const auto next = SteadyClock::now() + std::chrono::seconds(1);
     const json d = watch_->deployment("backend");
-    Sample s = sampler_->sample(now(), &d);
+    Sample s = sampler_->sample(now(), &d, &stop_);
+    if (stop_) break;
     if (!s.error.empty()) spdlog::debug("hpa sampler: {}", s.error);
     if (s.hpa_desired >= 0) last_desired_ = s.hpa_desired;
     const bool more = s.hpa_desired > min_ || s.wanted > min_;

@@ -4,6 +4,7 @@
 // each pod's CPU as a percentage of its request from metrics.k8s.io. The HPA suite samples it
 // once a second during its experiment, and `kgate load --watch deployment/NAME` during an ad-hoc
 // run: one sampler, so both read the cluster the same way.
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -70,8 +71,10 @@ class ScaleSampler {
   ScaleSampler(kube::Client& client, ScaleTarget target);
   const ScaleTarget& target() const { return target_; }
   // One tick at time `t`. `deployment`: the Deployment as a watch already holds it, or null to
-  // GET it. Never throws: what could not be read stays unset and is named in `error`.
-  ScaleSample sample(double t, const nlohmann::json* deployment = nullptr) const;
+  // GET it. Never throws: what could not be read stays unset and is named in `error`. `cancel`
+  // set: no further call is made (a stop waits for one call at most); the sample is partial.
+  ScaleSample sample(double t, const nlohmann::json* deployment = nullptr,
+                     const std::atomic<bool>* cancel = nullptr) const;
 
  private:
   kube::Client& client_;
