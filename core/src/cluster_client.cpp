@@ -38,7 +38,8 @@ ClusterClient cluster_client(const KubernetesConfig& k, int max_retries) {
 }
 
 ClusterClient cluster_client(const std::string& kubeconfig, const std::string& context,
-                             const std::string& ns, const std::string& request_timeout) {
+                             const std::string& ns, const std::string& request_timeout,
+                             int max_retries) {
   KubernetesConfig k;
   k.kubeconfig = kubeconfig;
   k.context = context;
@@ -48,7 +49,7 @@ ClusterClient cluster_client(const std::string& kubeconfig, const std::string& c
   } catch (const std::exception& e) {
     throw ConfigError("--request-timeout: " + std::string(e.what()));
   }
-  return connect(k, kube::ClientOptions{}.max_retries, "");
+  return connect(k, max_retries < 0 ? kube::ClientOptions{}.max_retries : max_retries, "");
 }
 
 }  // namespace kgate

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "kgate/check.hpp"
 #include "kgate/check_context.hpp"
+#include "kgate/cluster_client.hpp"
 #include "kgate/distributed/todo_mix.hpp"
 #include "kgate/distributed_load.hpp"
 #include "kgate/duration.hpp"
@@ -23,6 +25,7 @@
 #include "kgate/load/engine.hpp"
 #include "kgate/load/results_json.hpp"
 #include "kgate/load/todo_mix.hpp"
+#include "kgate/load_watch.hpp"
 #include "kgate/redact.hpp"
 #include "kgate/reports.hpp"
 #include "kgate/todo_api.hpp"
@@ -80,9 +83,17 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   c->add_option("-c,--config", a.config_path,
                 "with --workers: kgate.yaml whose kubernetes: section and "
                 "suites.load.distributed say where and how the workers run");
-  c->add_option("--kubeconfig", a.kubeconfig, "with --workers: kubeconfig file");
-  c->add_option("--context", a.context, "with --workers: kubeconfig context");
-  c->add_option("-n,--namespace", a.namespace_, "with --workers: namespace of the workers");
+  c->add_option("--watch", a.watch,
+                "deployment/NAME: sample the Deployment and the HPA scaling it once a second "
+                "during the run (replicas, HPA CPU) into the live line, the results' series and "
+                "the summary");
+  c->add_option("--kubeconfig", a.kubeconfig, "with --workers or --watch: kubeconfig file");
+  c->add_option("--context", a.context, "with --workers or --watch: kubeconfig context");
+  c->add_option("-n,--namespace", a.namespace_,
+                "with --workers: namespace of the workers; with --watch: the Deployment's "
+                "(default: the context's)");
+  c->add_option("--request-timeout", a.request_timeout, "with --watch: bound on each API request")
+      ->capture_default_str();
   c->add_option("--image", a.image, "with --workers: the kgate image the workers run");
   c->add_option("--start-timeout", a.start_timeout,
                 "with --workers: how long the worker pods may take to be Ready");
@@ -97,6 +108,8 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
       "  kgate load http://localhost:7860/health --vus 64 --duration 10s --threshold 'p99 < 50ms'\n"
       "  kgate load https://todo.example/api/health --stages 30s:100,1m:1000,30s:0 --out r.json\n"
       "  kgate load http://localhost:7860 --scenario todo-mix --rate 200 --duration 1m\n"
+      "  kgate load http://todo-backend:7860 --scenario todo-mix --rate 150 --duration 1m \\\n"
+      "      --watch deployment/todo-backend -n todo   # replicas and HPA CPU beside the load\n"
       "  kgate load http://todo-backend:7860/health --rate 20000 --duration 1m --workers 4 \\\n"
       "      --config kgate.yaml      # 4 worker pods in the cluster, one merged result");
   return c;
@@ -121,12 +134,15 @@ std::string count(double v) {
 // A live line on a terminal; a log line every few seconds otherwise (CI stays quiet but alive).
 class ProgressPrinter {
  public:
-  ProgressPrinter() : tty_(::isatty(STDERR_FILENO) != 0) {}
+  // `extra`: appended to the line (the --watch's replicas and HPA), or null.
+  explicit ProgressPrinter(std::function<std::string()> extra = nullptr)
+      : tty_(::isatty(STDERR_FILENO) != 0), extra_(std::move(extra)) {}
   void operator()(const load::Progress& p) {
     std::string line =
         fmt::format("{:6.1f}s/{:.0f}s  {:>7} rps  p95 {:>8}  errors {}  dropped {}", p.elapsed_s,
                     p.total_s, p.last ? count(p.last->rps) : "-",
                     p.last ? format_micros(p.last->p95_us) : "-", p.failed, p.dropped);
+    if (extra_) line += "  |  " + extra_();
     if (tty_) {
       std::cerr << "\r" << line << "\033[K" << std::flush;
     } else if (p.elapsed_s >= next_log_) {
@@ -140,6 +156,7 @@ class ProgressPrinter {
 
  private:
   bool tty_;
+  std::function<std::string()> extra_;
   double next_log_ = 0;
 };
 
@@ -491,8 +508,14 @@ int cmd_load(const LoadArgs& a) {
   load::RequestSpec request;
   load::EngineOptions options;
   std::vector<load::Threshold> thresholds;
+  std::string watch_name;
   try {
     if (a.rate > 0 && a.vus > 0) throw ConfigError("--rate and --vus exclude each other");
+    if (!a.watch.empty()) {
+      // The workers' run has its own live view (worker pods); a watch there is not built yet.
+      if (a.workers > 0) throw ConfigError("--watch: not available with --workers");
+      watch_name = parse_watch_target(a.watch);
+    }
     spec.duration = dur(a.duration, "--duration");
     spec.think_time = dur(a.think, "--think");
     if (!a.stages.empty()) {
@@ -541,8 +564,26 @@ int cmd_load(const LoadArgs& a) {
   if (a.workers > 0) return cmd_load_distributed(a, spec, request, options, thresholds);
   auto executor = load::make_executor(spec);
 
+  // The watch reads its Deployment before any load: a typo or an unreachable API is said now.
+  std::unique_ptr<LoadWatch> watch;
+  if (!watch_name.empty()) {
+    // One retry: the next tick a second later is the retry that matters, and a stop waits for
+    // one call (and its retry) at most.
+    ClusterClient cluster = cluster_client(a.kubeconfig, a.context, a.namespace_, a.request_timeout,
+                                           1);  // ConfigError: exit 2
+    try {
+      watch =
+          std::make_unique<LoadWatch>(std::move(cluster.client), cluster.namespace_, watch_name);
+    } catch (const LoadWatch::Error& e) {
+      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+      return e.unreachable ? kExitUnreachable : kExitUsage;
+    }
+    std::cerr << "kgate load: watching " << watch->describe() << std::endl;
+  }
+
   std::atomic<bool> stop{false};
-  ProgressPrinter printer;
+  ProgressPrinter printer(watch ? std::function<std::string()>([&] { return watch->live_text(); })
+                                : nullptr);
   std::cerr << "kgate load: " << request.method << " " << redact_url(request.url) << ", "
             << executor->describe() << std::endl;
   auto progress = [&](const load::Progress& p) {
@@ -550,6 +591,7 @@ int cmd_load(const LoadArgs& a) {
     printer(p);
   };
   load::LoadResult result;
+  if (watch) watch->start();  // t = 0 a moment before the engine's
   try {
     if (a.scenario == "todo-mix") {
       result = run_todo_mix(a, *executor, request, options, stop, progress);
@@ -566,11 +608,13 @@ int cmd_load(const LoadArgs& a) {
     return kExitUnreachable;
   }
   printer.end();
+  if (watch) watch->stop();
 
   std::vector<load::ThresholdResult> verdicts;
   for (const auto& t : thresholds) verdicts.push_back(load::evaluate(t, result.summary));
 
   print_summary(result);
+  if (watch) std::cout << redact(watch->summary_text());
   const auto& s = result.summary;
   bool failed = false;
   for (const auto& v : verdicts) {
@@ -579,7 +623,12 @@ int cmd_load(const LoadArgs& a) {
   }
   if (!a.out.empty()) {
     try {
-      reports::write_file_atomically(a.out, load::to_json(result, verdicts).dump(2) + "\n");
+      auto j = load::to_json(result, verdicts);
+      if (watch) {
+        j["watch"] = watch->to_json();
+        watch->add_to_series(j["series"], std::chrono::duration<double>(options.interval).count());
+      }
+      reports::write_file_atomically(a.out, j.dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {
       std::cerr << "kgate load: " << redact(e.what()) << std::endl;

@@ -46,36 +46,6 @@ double percentile_ms(std::vector<double> v, double q) {
 constexpr std::size_t kMaxRecords = 4'000'000;
 constexpr std::size_t kMaxSamples = 24 * 3600;  // a day of ticks
 
-// The condition `type` of an HPA: {status, reason, message}, or null.
-json condition(const json& hpa, const std::string& type) {
-  const json st = hpa.value("status", json::object());
-  for (const auto& c : st.value("conditions", json::array()))
-    if (c.value("type", "") == type) return c;
-  return nullptr;
-}
-
-// The containers the HPA's resource metrics count: the regular ones and sidecars (init
-// containers that keep running, restartPolicy Always).
-std::vector<json> counted_containers(const json& pod) {
-  std::vector<json> out;
-  const json spec = pod.value("spec", json::object());
-  for (const auto& c : spec.value("containers", json::array())) out.push_back(c);
-  for (const auto& c : spec.value("initContainers", json::array()))
-    if (c.value("restartPolicy", "") == "Always") out.push_back(c);
-  return out;
-}
-
-std::optional<double> cpu_request(const json& container) {
-  const json r = container.value("resources", json::object()).value("requests", json::object());
-  if (!r.contains("cpu") || !r["cpu"].is_string()) return std::nullopt;
-  return parse_cpu(r["cpu"].get<std::string>());
-}
-
-bool pod_live(const json& pod) {
-  const std::string phase = pod.value("status", json::object()).value("phase", "");
-  return !cluster::pod_terminating(pod) && phase != "Succeeded" && phase != "Failed";
-}
-
 // The scale-up policies' allowance in one period from `current` replicas (selectPolicy Max, the
 // default; Min takes the smallest; Disabled none). Defaults: 100 % or 4 pods per 15 s.
 struct Policy {
@@ -102,31 +72,6 @@ Policy scale_up_allowance(const json& behavior, int current) {
 }
 
 }  // namespace
-
-std::optional<double> parse_cpu(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string suffix = text.substr(used);
-  static const std::map<std::string, double> scale = {{"", 1},     {"n", 1e-9},  {"u", 1e-6},
-                                                      {"m", 1e-3}, {"k", 1e3},   {"M", 1e6},
-                                                      {"G", 1e9},  {"Ki", 1024}, {"Mi", 1048576}};
-  auto it = scale.find(suffix);
-  if (it == scale.end() || v < 0) return std::nullopt;
-  return v * it->second;
-}
-
-int wanted_replicas(int current, double utilization, double target, double tolerance) {
-  if (current <= 0 || target <= 0) return current;
-  const double ratio = utilization / target;
-  if (std::fabs(ratio - 1.0) <= tolerance) return current;
-  return static_cast<int>(std::ceil(ratio * current));
-}
 
 // The engine's observer: one lock per request, bounded.
 class HpaEnv::Recorder final : public load::RequestObserver {
@@ -199,13 +144,7 @@ void HpaEnv::start(RunContext& run, SuiteResult& out) {
       if (cluster::name_of(h) == hpa_name_) hpa_spec_ = h.value("spec", json::object());
     min_ = hpa_spec_.value("minReplicas", 1);
     max_ = hpa_spec_.value("maxReplicas", 1);
-    for (const auto& m : hpa_spec_.value("metrics", json::array())) {
-      const json r = m.value("resource", json::object());
-      const json t = r.value("target", json::object());
-      if (m.value("type", "") == "Resource" && r.value("name", "") == "cpu" &&
-          t.value("type", "") == "Utilization")
-        target_cpu_ = t.value("averageUtilization", 0);
-    }
+    target_cpu_ = cluster::hpa_cpu_target(hpa_spec_);
   }
 
   cluster::WatchScope scope;
@@ -215,92 +154,29 @@ void HpaEnv::start(RunContext& run, SuiteResult& out) {
   watch_ = std::make_unique<cluster::ClusterWatch>(*client_, scope, *timeline_);
   watch_->start(std::chrono::seconds(30));
   offset_ = run.now() - steady_seconds(SteadyClock::now());
+  cluster::ScaleTarget target;
+  target.ns = ns_;
+  target.deployment = backend_;
+  target.selector = selector_;
+  target.hpa = hpa_name_;
+  target.target_cpu = target_cpu_;
+  target.min_replicas = min_;
+  target.max_replicas = max_;
+  target.tolerance = cfg().controller.tolerance;
+  sampler_ = std::make_unique<cluster::ScaleSampler>(*client_, target);
   sampler_thread_ = std::thread([this] { sampler(); });
 }
 
-// ---- the sampler: once a second, every call bounded by kubernetes.request_timeout
-
-Sample HpaEnv::sample_once() {
-  Sample s;
-  s.t = now();
-  const double tol = cfg().controller.tolerance;
-  if (!hpa_name_.empty()) {
-    try {
-      const json h = client_->get(res::horizontal_pod_autoscalers, ns_, hpa_name_);
-      const json st = h.value("status", json::object());
-      s.hpa_current = st.value("currentReplicas", 0);
-      s.hpa_desired = st.value("desiredReplicas", 0);
-      for (const auto& m : st.value("currentMetrics", json::array())) {
-        const json r = m.value("resource", json::object());
-        if (m.value("type", "") == "Resource" && r.value("name", "") == "cpu") {
-          const json cur = r.value("current", json::object());
-          if (cur.contains("averageUtilization"))
-            s.hpa_cpu = cur["averageUtilization"].get<double>();
-        }
-      }
-      if (s.hpa_cpu && target_cpu_ > 0)
-        s.wanted = wanted_replicas(s.hpa_current, *s.hpa_cpu, target_cpu_, tol);
-      // Limited at the top only: at rest the HPA reports TooFewReplicas (wanting less than
-      // minReplicas), which is no limit on a scale-up.
-      const json lim = condition(h, "ScalingLimited");
-      if (!lim.is_null() && lim.value("status", "") == "True" &&
-          lim.value("reason", "") == "TooManyReplicas")
-        s.limited = lim.value("reason", "") + ": " + lim.value("message", "");
-    } catch (const std::exception& e) {
-      spdlog::debug("hpa sampler: {}", e.what());
-    }
-  }
-  const json d = watch_->deployment("backend");
-  if (!d.is_null()) s.spec_replicas = cluster::desired_replicas(d);
-  // The live pods with their requests, and their CPU from the metrics API.
-  try {
-    kube::ListOptions lo;
-    lo.label_selector = cluster::selector_text(selector_);
-    const json list = client_->list(res::pods, ns_, lo);
-    double usage_sum = 0, request_sum = 0;
-    for (const auto& p : list.value("items", json::array())) {
-      if (!pod_live(p)) continue;
-      ++s.live;
-      if (cluster::pod_ready(p)) ++s.ready;
-      const std::string name = cluster::name_of(p);
-      double request = 0;
-      bool all = true;
-      for (const auto& c : counted_containers(p)) {
-        auto r = cpu_request(c);
-        if (r)
-          request += *r;
-        else
-          all = false;
-      }
-      try {
-        const json m =
-            client_->raw_get("/apis/metrics.k8s.io/v1beta1/namespaces/" + url_encode_segment(ns_) +
-                             "/pods/" + url_encode_segment(name));
-        double usage = 0;
-        for (const auto& c : m.value("containers", json::array()))
-          usage += parse_cpu(c.value("usage", json::object()).value("cpu", "0")).value_or(0);
-        if (all && request > 0) {
-          s.pod_cpu[name] = 100.0 * usage / request;
-          usage_sum += usage;
-          request_sum += request;
-        }
-      } catch (const std::exception&) {
-        s.no_metrics.push_back(name);
-      }
-    }
-    if (request_sum > 0) s.avg_cpu = 100.0 * usage_sum / request_sum;
-  } catch (const std::exception& e) {
-    spdlog::debug("hpa sampler: {}", e.what());
-  }
-  if (s.wanted < 0 && s.avg_cpu && target_cpu_ > 0 && s.live > 0)
-    s.wanted = wanted_replicas(s.live, *s.avg_cpu, target_cpu_, tol);
-  return s;
-}
+// ---- the sampler (cluster::ScaleSampler): once a second, every call bounded by
+// kubernetes.request_timeout
 
 void HpaEnv::sampler() {
   while (!stop_) {
     const auto next = SteadyClock::now() + std::chrono::seconds(1);
-    Sample s = sample_once();
+    const json d = watch_->deployment("backend");
+    Sample s = sampler_->sample(now(), &d, &stop_);
+    if (stop_) break;
+    if (!s.error.empty()) spdlog::debug("hpa sampler: {}", s.error);
     if (s.hpa_desired >= 0) last_desired_ = s.hpa_desired;
     const bool more = s.hpa_desired > min_ || s.wanted > min_;
     {
@@ -467,11 +343,11 @@ const PreflightResult& HpaEnv::preflight() {
   try {
     const json list = client_->list(res::pods, ns_, lo);
     for (const auto& pod : list.value("items", json::array())) {
-      if (!pod_live(pod)) continue;
+      if (!cluster::pod_live(pod)) continue;
       const std::string pn = cluster::name_of(pod);
       live.push_back(pn);
       for (const auto& [resource, only] : util)
-        for (const auto& c : counted_containers(pod)) {
+        for (const auto& c : cluster::counted_containers(pod)) {
           const std::string cn = c.value("name", "");
           if (!only.empty() && cn != only) continue;
           const json req = c.value("resources", json::object()).value("requests", json::object());
@@ -511,12 +387,12 @@ const PreflightResult& HpaEnv::preflight() {
     } catch (const std::exception&) {
       return false;
     }
-    return condition(last, "AbleToScale").value("status", "") == "True" &&
-           condition(last, "ScalingActive").value("status", "") == "True";
+    return cluster::status_condition(last, "AbleToScale").value("status", "") == "True" &&
+           cluster::status_condition(last, "ScalingActive").value("status", "") == "True";
   };
   wait(conditions_ok, p.problems.empty() ? budget : 3.0);
   for (const char* type : {"AbleToScale", "ScalingActive"}) {
-    const json c = condition(last, type);
+    const json c = cluster::status_condition(last, type);
     if (c.is_null())
       problem(std::string("hpa/") + hpa_name_ + " has no " + type + " condition yet: is the " +
               "horizontal-pod-autoscaler controller running?");

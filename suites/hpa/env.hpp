@@ -20,6 +20,7 @@
 
 #include "kgate/check.hpp"
 #include "kgate/cluster/discovery.hpp"
+#include "kgate/cluster/scale_sampler.hpp"
 #include "kgate/cluster/timeline.hpp"
 #include "kgate/cluster/watch.hpp"
 
@@ -31,24 +32,10 @@ namespace kgate::hpa {
 
 using nlohmann::json;
 
-// "100m" -> 0.1, "2" -> 2, "250000n" -> 0.00025 (cores); nullopt when not a quantity.
-std::optional<double> parse_cpu(const std::string& text);
-// The controller's rule for one Utilization metric: ceil(current * ratio) when the ratio is
-// outside the tolerance, else current (kube's replica_calculator, without the unready-pod cases).
-int wanted_replicas(int current, double utilization, double target, double tolerance);
-
-// One tick of the sampler (run clock).
-struct Sample {
-  double t = 0;
-  int hpa_current = -1, hpa_desired = -1;  // status.currentReplicas / desiredReplicas
-  std::optional<double> hpa_cpu;           // status.currentMetrics: cpu averageUtilization
-  int wanted = -1;                         // what the HPA's own metric asks for, unclamped
-  int spec_replicas = -1, live = 0, ready = 0;
-  std::map<std::string, double> pod_cpu;  // pod -> CPU % of its request (metrics.k8s.io)
-  std::vector<std::string> no_metrics;    // live pods the metrics API had nothing for
-  std::optional<double> avg_cpu;          // sum usage / sum requests, as the controller does
-  std::string limited;                    // ScalingLimited=True: reason and message
-};
+// The arithmetic and the sampler live in cluster/ (`kgate load --watch` samples the same way).
+using cluster::parse_cpu;
+using cluster::wanted_replicas;
+using Sample = cluster::ScaleSample;
 
 // A computed budget and the reasoning behind it, printed and recorded.
 struct Budget {
@@ -130,7 +117,6 @@ class HpaEnv final : public SuiteFixture {
  private:
   class Recorder;
   void sampler();
-  Sample sample_once();
   void load_thread();
   void wait(const std::function<bool()>& done, double seconds);
   int ready_pods() const;
@@ -147,6 +133,7 @@ class HpaEnv final : public SuiteFixture {
   double target_cpu_ = 0;
   std::unique_ptr<cluster::Timeline> timeline_;
   std::unique_ptr<cluster::ClusterWatch> watch_;
+  std::unique_ptr<cluster::ScaleSampler> sampler_;
   std::vector<Identity> ids_;
   std::unique_ptr<load::TodoMix> mix_;
   std::unique_ptr<Recorder> recorder_;

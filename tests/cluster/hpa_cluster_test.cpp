@@ -5,6 +5,7 @@
 // chart as it is passes; each fault fails exactly the checks that exist to catch it. One cluster.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -404,6 +405,120 @@ TEST_F(HpaClusterTest, TheSuiteOnTheProjectsChart) {
                                                                 test_start)
                    .count()
             << " s\n";
+}
+
+// `kgate load --watch deployment/todo-backend` (issue 16's ad-hoc mode): the todo mix for 20 s
+// through the backend's Service while the Deployment and its HPA are sampled; the results carry
+// the replica series with the scale-up in it, the summary the first decision. A Deployment that
+// does not exist is a usage error before any load; an HPA deleted mid-run is shown, not fatal.
+TEST_F(HpaClusterTest, KgateLoadWatch) {
+  try {
+    api().create(res::namespaces, "",
+                 {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", kNs}}}});
+  } catch (const kgate::kube::ApiError& e) {
+    ASSERT_EQ(e.http_status(), 409) << e.what();  // the suite's story made it
+  }
+  // The suite's last story disabled scale-down on the HPA (helm leaves what it did not write):
+  // back to the controller's defaults, so the backend can settle at 1.
+  try {
+    api().patch(res::horizontal_pod_autoscalers, kNs, "todo-backend",
+                {{"spec", {{"behavior", nullptr}}}});
+  } catch (const kgate::kube::ApiError& e) {
+    ASSERT_EQ(e.http_status(), 404) << e.what();  // run alone: not installed yet
+  }
+  ASSERT_NO_FATAL_FAILURE(install({}));
+  const std::string backend = kgate::testfw::service_url(api(), kNs, "todo-backend");
+  const std::string dir = cluster().dir() + "/kgate-watch";
+  fs::create_directories(dir);
+  const std::vector<std::string> load = {
+      "load",         backend, "--scenario", "todo-mix",
+      "--identities", "4",     "--rate",     "100",
+      "--duration",   "20s",   "--watch",    "deployment/todo-backend",
+      "-n",           kNs,     "--out",      dir + "/results.json"};
+  auto r = run(kgate::testfw::kgate_binary(), load, 120s, {{"BETTER_AUTH_SECRET", kSecret}});
+  std::cout << r.log << "\n";
+  ASSERT_EQ(r.status, 0) << r.log;
+  const json j = json::parse(kgate::testfw::read_file(dir + "/results.json"));
+  const json w = j.at("watch");
+  EXPECT_EQ(w["deployment"], "todo-backend");
+  EXPECT_EQ(w["namespace"], kNs);
+  EXPECT_EQ(w["hpa"], "todo-backend");
+  EXPECT_EQ(w["initial_replicas"], 1);
+  EXPECT_EQ(w["sampling_errors"], 0) << w.dump();
+  const json samples = w["samples"];
+  EXPECT_GE(samples.size(), 15u) << "about a sample a second for 20 s";
+  // The scale-up: the HPA wanted more than 1 and the Deployment followed.
+  int max_desired = 0, max_hpa = 0;
+  bool cpu = false;
+  for (const auto& s : samples) {
+    max_desired = std::max(max_desired, s.value("replicas_desired", 0));
+    max_hpa = std::max(max_hpa, s.value("hpa_desired", 0));
+    cpu |= s.contains("hpa_cpu");
+  }
+  EXPECT_GE(max_hpa, 2) << samples.dump();
+  EXPECT_GE(max_desired, 2) << samples.dump();
+  EXPECT_TRUE(cpu) << "the HPA's CPU utilization was never sampled";
+  std::cout << "t s  desired  hpa_desired  ready  hpa_cpu %\n";
+  for (const auto& s : samples)
+    std::cout << s.value("t", -1.0) << "  " << s.value("replicas_desired", -1) << "  "
+              << s.value("hpa_desired", -1) << "  " << s.value("replicas_ready", -1) << "  "
+              << s.value("hpa_cpu", -1.0) << "\n";
+  ASSERT_TRUE(w["first_scale_decision_s"].is_number()) << w.dump();
+  EXPECT_GE(w["first_scale_decision_to"].get<int>(), 2) << "the first decision is a scale-up";
+  EXPECT_LT(w["first_scale_decision_s"].get<double>(), 20.0);
+  EXPECT_GE(w["max_replicas_desired"].get<int>(), 2);
+  // Side by side with the load: the load's own per-second rows carry the replicas.
+  int rows_with_replicas = 0;
+  for (const auto& row : j["series"]) rows_with_replicas += row.contains("replicas_ready");
+  EXPECT_GE(rows_with_replicas, 15) << j["series"].dump().substr(0, 3000);
+  EXPECT_NE(r.log.find("scaling: deployment/todo-backend from 1 replicas, first scale decision at"),
+            std::string::npos);
+  EXPECT_NE(r.log.find("|  replicas "), std::string::npos) << "the live line shows the replicas";
+  EXPECT_EQ(r.log.find(kSecret), std::string::npos);
+
+  // A misspelt Deployment: exit 2 naming it and the namespace, before any load.
+  auto typo = run(kgate::testfw::kgate_binary(),
+                  {"load", backend + "/health", "--rate", "10", "--duration", "2s", "--watch",
+                   "deployment/todo-backnd", "-n", kNs},
+                  60s);
+  EXPECT_EQ(typo.status, 2) << typo.log;
+  EXPECT_NE(typo.log.find("deployment/todo-backnd in namespace hpa does not exist"),
+            std::string::npos)
+      << typo.log;
+  EXPECT_EQ(typo.log.find("requests in"), std::string::npos) << typo.log;
+
+  // The HPA deleted while the load runs: each sample after says so, the load goes on to its
+  // end and passes, the replicas are still sampled. (Last: the chart's HPA is gone after it.)
+  ASSERT_NO_FATAL_FAILURE(wait_settled());
+  kgate::ProcessSpec spec;
+  spec.program = kgate::testfw::kgate_binary();
+  spec.args = {
+      "load",    backend + "/health",       "--rate", "20", "--duration", "12s",
+      "--watch", "deployment/todo-backend", "-n",     kNs,  "--out",      dir + "/deleted.json"};
+  spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
+  spec.log_path = dir + "/deleted.log";
+  kgate::ChildProcess p(spec);
+  auto sampling = kgate::wait_until(
+      [&](std::string* why) {
+        *why = "no live line with replicas yet";
+        return kgate::testfw::read_file(spec.log_path).find("|  replicas ") != std::string::npos;
+      },
+      60s, 100ms);
+  ASSERT_TRUE(sampling.ok) << kgate::testfw::read_file(spec.log_path);
+  api().remove(res::horizontal_pod_autoscalers, kNs, "todo-backend");
+  auto status = p.wait(60s);
+  if (!status) p.stop(SIGTERM, 10s);
+  const std::string log = kgate::testfw::read_file(spec.log_path);
+  std::cout << log << "\n";
+  EXPECT_EQ(status.value_or(-1), 0) << log;
+  const json d = json::parse(kgate::testfw::read_file(dir + "/deleted.json"));
+  EXPECT_GT(d["watch"]["sampling_errors"].get<int>(), 0) << d["watch"].dump();
+  EXPECT_GE(d["completed"].get<int>(), 200) << "the load ran to its end";
+  const json last = d["watch"]["samples"].back();
+  EXPECT_NE(last.value("error", "").find("hpa/todo-backend"), std::string::npos) << last.dump();
+  EXPECT_TRUE(last.contains("replicas_ready")) << last.dump();
+  EXPECT_NE(log.find("watch: hpa/todo-backend"), std::string::npos) << "shown on the live line";
+  EXPECT_NE(log.find("with errors (last: hpa/todo-backend"), std::string::npos) << log;
 }
 
 }  // namespace

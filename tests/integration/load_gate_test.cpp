@@ -169,6 +169,44 @@ TEST(KgateLoad, TodoMixFromTheCommandLine) {
   EXPECT_NE(no_secret.output.find("BETTER_AUTH_SECRET"), std::string::npos) << no_secret.output;
 }
 
+// --watch is read before any load is sent: a value that is not a Deployment is a usage error
+// (2) naming the flag; an API that cannot be reached is 3, naming the object and namespace.
+TEST(KgateLoad, WatchFailsClearlyBeforeAnyLoad) {
+  auto bad = run_kgate(
+      {"load", "http://127.0.0.1:9/", "--rate", "10", "--duration", "1s", "--watch", "pod/x"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--watch 'pod/x': only a Deployment can be watched"), std::string::npos)
+      << bad.output;
+  auto no_name =
+      run_kgate({"load", "http://127.0.0.1:9/", "--rate", "10", "--watch", "deployment/"});
+  EXPECT_EQ(no_name.exit_code, 2) << no_name.output;
+  EXPECT_NE(no_name.output.find("name is missing"), std::string::npos) << no_name.output;
+  // Nothing listens on port 9 of the loopback: the API is unreachable.
+  const std::string kubeconfig =
+      write_temp_file("kubeconfig",
+                      "apiVersion: v1\n"
+                      "kind: Config\n"
+                      "clusters:\n"
+                      "- name: c\n"
+                      "  cluster: {server: 'https://127.0.0.1:9'}\n"
+                      "users:\n"
+                      "- name: u\n"
+                      "  user: {token: watch-test-token-81f2}\n"
+                      "contexts:\n"
+                      "- name: x\n"
+                      "  context: {cluster: c, user: u, namespace: shop}\n"
+                      "current-context: x\n");
+  auto down =
+      run_kgate({"load", "http://127.0.0.1:9/", "--rate", "10", "--duration", "1s", "--watch",
+                 "deployment/web", "--kubeconfig", kubeconfig, "--request-timeout", "2s"});
+  EXPECT_EQ(down.exit_code, 3) << down.output;
+  EXPECT_NE(down.output.find("--watch: cannot read deployment/web in namespace shop"),
+            std::string::npos)
+      << down.output;
+  EXPECT_EQ(down.output.find("requests in"), std::string::npos) << "no load may be sent";
+  EXPECT_EQ(down.output.find("watch-test-token-81f2"), std::string::npos) << down.output;
+}
+
 // A token in the target's query string (as some APIs take it) stays out of what kgate writes:
 // the results file and the console.
 TEST(KgateLoad, ResultsAndOutputCarryNoQueryCredential) {

@@ -22,7 +22,9 @@ ClusterClient cluster_client(const KubernetesConfig& k, int max_retries = 3);
 
 // The same from command-line flags as written (`kgate audit --live`, `kgate collect`):
 // --kubeconfig, --context, --namespace (empty: the context's) and --request-timeout.
+// `max_retries` < 0: the client's default.
 ClusterClient cluster_client(const std::string& kubeconfig, const std::string& context,
-                             const std::string& ns, const std::string& request_timeout);
+                             const std::string& ns, const std::string& request_timeout,
+                             int max_retries = -1);
 
 }  // namespace kgate

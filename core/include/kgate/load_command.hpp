@@ -34,12 +34,18 @@ struct LoadArgs {
   std::string config_path, kubeconfig, context, namespace_, image, start_timeout;
   bool allow_partial = false;
   bool worker_samples = false;  // tests: workers log every latency sample too
+  // --watch deployment/NAME: the Deployment and its HPA sampled once a second during the run
+  // (the cluster from --kubeconfig/--context/--namespace, each API call bounded by
+  // --request-timeout).
+  std::string watch;
+  std::string request_timeout = "5s";
 };
 
 CLI::App* add_load_command(CLI::App& app, LoadArgs& args);
 // Exit: 0 done (thresholds passed), 1 a threshold failed (or, with workers, a worker's share
-// is missing), 2 usage, 3 unreachable (with workers: the cluster refused, or no worker started),
-// 130 Ctrl-C.
+// is missing), 2 usage (a bad --watch value, or a --watch Deployment that does not exist), 3
+// unreachable (with workers: the cluster refused, or no worker started; with --watch: the API
+// could not be read at the start), 130 Ctrl-C.
 int cmd_load(const LoadArgs& args);
 
 }  // namespace kgate
