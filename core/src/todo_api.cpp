@@ -189,4 +189,16 @@ std::vector<std::size_t> clean_up_todo_mix(CheckContext& c, const std::string& b
   return counts;
 }
 
+void clean_up_todo_mix_for_suite(RunContext& run, const std::string& base_url,
+                                 const std::vector<Identity>& identities, const load::TodoMix& mix,
+                                 SuiteResult& out, const std::string& label) {
+  const http::InterruptShield shield;
+  CheckContext ctx(run, nullptr);
+  std::size_t n = 0;
+  for (auto left : clean_up_todo_mix(ctx, base_url, identities, mix)) n += left;
+  auto failed = ctx.run_cleanups();
+  out.properties.push_back({label, std::to_string(n) + " tasks deleted"});
+  for (const auto& f : failed) out.properties.push_back({"left behind", f});
+}
+
 }  // namespace kgate

@@ -736,17 +736,8 @@ void HpaEnv::stop(RunContext& run, SuiteResult& out) noexcept {
   try {
     if (watch_) watch_->stop();
     if (!x_.load_error.empty()) out.error = "load: " + x_.load_error;
-    if (mix_) {
-      // Deletes what the load created, after Ctrl-C too (each call keeps its timeout).
-      const http::InterruptShield shield;
-      CheckContext ctx(run, nullptr);
-      auto left = clean_up_todo_mix(ctx, cfg_.target.backend, ids_, *mix_);
-      auto failed_cleanups = ctx.run_cleanups();
-      std::size_t n = 0;
-      for (auto x : left) n += x;
-      out.properties.push_back({"load cleanup", std::to_string(n) + " tasks deleted"});
-      for (const auto& f : failed_cleanups) out.properties.push_back({"left behind", f});
-    }
+    if (mix_)
+      clean_up_todo_mix_for_suite(run, cfg_.target.backend, ids_, *mix_, out, "load cleanup");
     if (timeline_ && x_.started) {
       for (auto& c : charts(std::max(0.0, x_.t_load0 - 5), run.now()))
         out.charts.push_back(std::move(c));

@@ -159,17 +159,8 @@ void ResilienceEnv::stop(RunContext& run, SuiteResult& out) noexcept {
   try {
     if (watch_) watch_->stop();
     if (!traffic_error_.empty()) out.error = "live traffic: " + traffic_error_;
-    if (mix_) {
-      // Deletes what the traffic created, after Ctrl-C too (each call keeps its timeout).
-      const http::InterruptShield shield;
-      CheckContext ctx(run, nullptr);
-      auto left = clean_up_todo_mix(ctx, cfg_.target.backend, ids_, *mix_);
-      auto failed_cleanups = ctx.run_cleanups();
-      std::size_t n = 0;
-      for (auto x : left) n += x;
-      out.properties.push_back({"traffic cleanup", std::to_string(n) + " tasks deleted"});
-      for (const auto& f : failed_cleanups) out.properties.push_back({"left behind", f});
-    }
+    if (mix_)
+      clean_up_todo_mix_for_suite(run, cfg_.target.backend, ids_, *mix_, out, "traffic cleanup");
     if (timeline_ && cfg_.dry_run) {
       out.events = timeline_->all();
     } else if (timeline_) {

@@ -58,6 +58,13 @@ std::vector<std::size_t> clean_up_todo_mix(CheckContext& c, const std::string& b
                                            const std::vector<Identity>& identities,
                                            const load::TodoMix& mix);
 
+// At the end of a suite fixture whose load ran the todo mix: clean_up_todo_mix outside any check
+// (after Ctrl-C too: every call keeps its timeout), recorded in the suite's result as
+// `label` = "N tasks deleted", and each task that could not be deleted as "left behind".
+void clean_up_todo_mix_for_suite(RunContext& run, const std::string& base_url,
+                                 const std::vector<Identity>& identities, const load::TodoMix& mix,
+                                 SuiteResult& out, const std::string& label);
+
 // Parsing helpers that explain what was wrong, for assertion messages.
 std::optional<nlohmann::json> parse_json(const std::string& body);
 // The task id as a string ("42" or a UUID); nullopt when absent or not in the profile's format.
