@@ -14,6 +14,7 @@
 #include "kgate/http.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/executor.hpp"
+#include "kgate/load/request_stats.hpp"
 #include "kgate/load/todo_mix.hpp"
 #include "kgate/todo_api.hpp"
 #include "kgate/url.hpp"
@@ -21,7 +22,6 @@
 namespace kgate::hpa {
 namespace {
 
-using Transport = load::RequestOutcome::Transport;
 using SteadyClock = std::chrono::steady_clock;
 namespace res = kube::resources;
 
@@ -32,16 +32,8 @@ double secs_of(Millis m) {
   return std::chrono::duration<double>(m).count();
 }
 
-bool failed(int status, std::uint8_t transport) {
-  return transport != static_cast<std::uint8_t>(Transport::kAnswered) || status >= 500;
-}
-
-double percentile_ms(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)] * 1000.0;
-}
+using load::failed_request;
+using load::percentile_ms;
 
 constexpr std::size_t kMaxRecords = 4'000'000;
 constexpr std::size_t kMaxSamples = 24 * 3600;  // a day of ticks
@@ -582,7 +574,7 @@ WindowStats HpaEnv::window(double from, double to) const {
     for (const auto& r : records_) {
       if (r.intended < from || r.intended > to) continue;
       ++w.requests;
-      if (failed(r.status, r.transport)) ++w.failed;
+      if (failed_request(r.status, r.transport)) ++w.failed;
       lat.push_back(r.done - r.intended);
       first = std::min(first, r.intended);
       last = std::max(last, r.done);
@@ -647,10 +639,11 @@ std::vector<Chart> HpaEnv::charts(double from, double to) const {
       if (i >= 0 && i < n) {
         offered[static_cast<std::size_t>(i)] += 1;
         lat[static_cast<std::size_t>(i)].push_back(r.done - r.intended);
-        if (failed(r.status, r.transport)) bad[static_cast<std::size_t>(i)] += 1;
+        if (failed_request(r.status, r.transport)) bad[static_cast<std::size_t>(i)] += 1;
       }
       const long j = static_cast<long>(std::floor(r.done)) - first;
-      if (j >= 0 && j < n && !failed(r.status, r.transport)) ok[static_cast<std::size_t>(j)] += 1;
+      if (j >= 0 && j < n && !failed_request(r.status, r.transport))
+        ok[static_cast<std::size_t>(j)] += 1;
     }
   }
   Chart rps{"Load: offered and achieved requests/s, failed", "req/s", {}, {}, true};

@@ -12,6 +12,7 @@
 #include "kgate/http.hpp"
 #include "kgate/load/engine.hpp"
 #include "kgate/load/executor.hpp"
+#include "kgate/load/request_stats.hpp"
 #include "kgate/load/todo_mix.hpp"
 #include "kgate/todo_api.hpp"
 #include "kgate/url.hpp"
@@ -26,16 +27,8 @@ double steady_seconds(SteadyClock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
-bool failed(int status, std::uint8_t transport) {
-  return transport != static_cast<std::uint8_t>(Transport::kAnswered) || status >= 500;
-}
-
-double percentile_ms(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::ceil(q / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)] * 1000.0;
-}
+using load::failed_request;
+using load::percentile_ms;
 
 constexpr std::size_t kMaxRecords = 4'000'000;  // about 8 h at 100 rps; past it, not kept
 
@@ -207,7 +200,7 @@ WindowStats ResilienceEnv::window(double from, double to, bool frontend, double 
   std::vector<double> lat, base_lat;
   for (const auto& r : in) {
     lat.push_back(r.done - r.intended);
-    if (!failed(r.status, r.transport)) {
+    if (!failed_request(r.status, r.transport)) {
       if (r.status >= 400) ++w.status_4xx;
       streak = 0;
       continue;
@@ -263,7 +256,7 @@ Chart ResilienceEnv::chart(const std::string& title, double from, double to, boo
     for (const auto& r : records_) {
       if (r.frontend != frontend || r.intended < from || r.intended > to) continue;
       const auto i = std::min<long>(n - 1, static_cast<long>(r.intended) - first);
-      (failed(r.status, r.transport) ? bad : ok)[static_cast<std::size_t>(i)] += 1;
+      (failed_request(r.status, r.transport) ? bad : ok)[static_cast<std::size_t>(i)] += 1;
     }
   }
   for (long i = 0; i < n; ++i) {
