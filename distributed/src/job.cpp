@@ -65,11 +65,6 @@ json job_manifest(const DistOptions& o, const WorkerPlan& plan, std::chrono::sec
   for (const auto& [k, v] : o.limits)
     if (!v.empty()) resources["limits"][k] = v;
   json env = json::array({{{"name", "KGATE_LOAD_PLAN"}, {"value", to_json(plan).dump()}}});
-  if (o.secret_env)
-    env.push_back(
-        {{"name", o.secret_env->env},
-         {"valueFrom",
-          {{"secretKeyRef", {{"name", o.secret_env->secret}, {"key", o.secret_env->key}}}}}});
   for (const auto& [key, value] : o.run_secret)
     env.push_back(
         {{"name", key},

@@ -2,7 +2,6 @@
 // The Kubernetes side of a distributed load run: the Indexed Job of kgate workers, as data.
 #include <chrono>
 #include <map>
-#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,12 +18,6 @@ struct DistOptions {
   // Container resources, as Kubernetes quantities ("500m", "256Mi"); empty: not set.
   std::map<std::string, std::string> requests{{"cpu", "250m"}, {"memory", "64Mi"}};
   std::map<std::string, std::string> limits{{"memory", "512Mi"}};
-  // A Secret key given to every worker as an environment variable (the todo mix's signing
-  // secret): the Job then names the Secret, never its value.
-  struct SecretEnv {
-    std::string env, secret, key;
-  };
-  std::optional<SecretEnv> secret_env;
   // Values for the workers' eyes only (the todo mix's identities): the coordinator puts them
   // into a Secret of the run (secret_name), created before the Job, owned by it and deleted with
   // it; each key reaches the worker pods as the environment variable of that name through a

@@ -4,7 +4,7 @@
 // scenario, the engine's settings, and how to meet the coordinator (the start barrier's port,
 // how long to wait for it, how often to report progress). It carries no secret: a Job's spec is
 // readable by whoever may read Jobs, so a token or a signing secret reaches the workers through
-// a Secret reference instead (DistOptions::secret_env), and headers that carry credentials are
+// a Secret of the run instead (DistOptions::run_secret), and headers that carry credentials are
 // refused (check_no_credentials).
 #include <chrono>
 #include <string>
