@@ -197,6 +197,8 @@ Response ApiRouter::route(const Request& request) {
     // lying-readiness: ready from the first moment, whatever the app can do.
     if (policy_.has(Fault::LyingReadiness)) return json_response(200, {{"status", "ready"}});
     if (!storage_.ping()) return json_response(503, {{"status", "database unavailable"}});
+    if (settings_.replica_lock && !settings_.replica_lock->held())
+      return json_response(503, {{"status", "waiting for the replica lock"}});
     return json_response(200, {{"status", "ready"}});
   }
 

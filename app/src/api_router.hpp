@@ -12,6 +12,7 @@
 #include "message.hpp"
 #include "policy.hpp"
 #include "rate_limit.hpp"
+#include "replica_lock.hpp"
 #include "storage.hpp"
 #include "validation.hpp"
 
@@ -23,6 +24,8 @@ struct ApiSettings {
   // it those paths are 404, as in apps whose frontend owns authentication.
   BetterAuth* accounts = nullptr;
   std::string secret;
+  // The unready-new-pods fault: /ready is 503 while this replica does not hold the lock.
+  ReplicaLock* replica_lock = nullptr;
 };
 
 class ApiRouter final : public Handler {

@@ -114,6 +114,17 @@ int run_api(const Config& config, const Policy& policy) {
       return kUsageError;
     }
   }
+  // unready-new-pods needs a lock every replica can see: only a shared PostgreSQL has one.
+  std::unique_ptr<ReplicaLock> replica_lock;
+  if (policy.has(Fault::UnreadyNewPods)) {
+    auto pg = postgres_url(config.database);
+    if (!pg) {
+      std::cerr << "todo-app: the unready-new-pods fault needs a postgresql:// --database (a "
+                   "lock shared by the replicas)\n";
+      return kUsageError;
+    }
+    replica_lock = std::make_unique<ReplicaLock>(*pg);
+  }
   auto storage = open_database(config);
   if (!storage) return kUsageError;
   if (policy.has(Fault::StateInMemory)) storage = make_memory_storage(std::move(storage));
@@ -137,6 +148,7 @@ int run_api(const Config& config, const Policy& policy) {
   ApiSettings settings;
   settings.drift = config.drift;
   settings.secret = config.secret;
+  settings.replica_lock = replica_lock.get();
   // Own accounts only where the api signs its own tokens (HS256); a JWKS api trusts the frontend.
   std::unique_ptr<BetterAuth> accounts;
   if (!config.secret.empty()) {

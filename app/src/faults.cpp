@@ -39,8 +39,9 @@ const std::vector<std::string_view>& fault_names() {
                                                       "delete-fails",
                                                       "no-graceful-shutdown",
                                                       "lying-readiness",
-                                                      "state-in-memory"};
-  static_assert(static_cast<int>(Fault::Count_) == 34, "keep fault_names() in step with Fault");
+                                                      "state-in-memory",
+                                                      "unready-new-pods"};
+  static_assert(static_cast<int>(Fault::Count_) == 35, "keep fault_names() in step with Fault");
   return names;
 }
 

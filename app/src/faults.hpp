@@ -50,6 +50,9 @@
 // |                      |      | for TODO_FAULT_WARMUP_MS (default 3000) after start            |
 // | state-in-memory      | api  | tasks and conversations live in process memory, not in the     |
 // |                      |      | database (lost on restart, not shared between replicas)        |
+// | unready-new-pods     | api  | PostgreSQL only: /ready answers 503 unless this replica holds  |
+// |                      |      | an advisory lock the first replica takes and keeps while it    |
+// |                      |      | lives (pods added beside it never become Ready)                |
 // clang-format on
 #include <bitset>
 #include <chrono>
@@ -94,6 +97,7 @@ enum class Fault {
   NoGracefulShutdown,
   LyingReadiness,
   StateInMemory,
+  UnreadyNewPods,
   Count_
 };
 

@@ -30,18 +30,21 @@ std::optional<std::string> sqlite_path(const std::string& url) {
   return rest;
 }
 
-std::unique_ptr<Storage> open_storage(const std::string& url, int pool_size) {
-  if (auto path = sqlite_path(url)) return open_sqlite(*path);
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-    return open_postgres(url, pool_size);
-  }
+std::optional<std::string> postgres_url(const std::string& url) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return url;
   // SQLAlchemy-style URLs from the FastAPI deployments name a driver: libpq needs none.
   for (const std::string scheme : {"postgresql+", "postgres+"}) {
     auto sep = url.find("://");
     if (url.rfind(scheme, 0) == 0 && sep != std::string::npos) {
-      return open_postgres("postgresql" + url.substr(sep), pool_size);
+      return "postgresql" + url.substr(sep);
     }
   }
+  return std::nullopt;
+}
+
+std::unique_ptr<Storage> open_storage(const std::string& url, int pool_size) {
+  if (auto path = sqlite_path(url)) return open_sqlite(*path);
+  if (auto pg = postgres_url(url)) return open_postgres(*pg, pool_size);
   throw std::invalid_argument(
       "unsupported database URL (use sqlite::memory:, sqlite:///abs/path.db, sqlite:relative.db "
       "or postgresql://...)");

@@ -116,6 +116,8 @@ std::unique_ptr<Storage> open_storage(const std::string& url, int pool_size);
 
 // SQLite path from a sqlite: URL (":memory:" for the in-memory form); nullopt for other URLs.
 std::optional<std::string> sqlite_path(const std::string& url);
+// libpq URL from a postgresql://, postgres:// or postgresql+driver:// URL; nullopt otherwise.
+std::optional<std::string> postgres_url(const std::string& url);
 
 std::unique_ptr<Storage> open_sqlite(const std::string& path);
 std::unique_ptr<Storage> open_postgres(const std::string& url, int pool_size);

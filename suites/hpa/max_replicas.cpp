@@ -19,7 +19,8 @@ KGATE_CHECK(HpaCheck, MaxReplicas,
              .figures = {{"peak_replicas", "replicas"},
                          {"time_to_max", "s"},
                          {"overshoot", "replicas"},
-                         {"pod_ready_max", "s"}}}) {
+                         {"pod_ready_max", "s"},
+                         {"pods_never_ready", "pods"}}}) {
   require_preflight();
   auto& e = env();
   const auto& x = e.hold();
@@ -59,6 +60,7 @@ KGATE_CHECK(HpaCheck, MaxReplicas,
   Table t{
       "Pods added under load: created -> Ready", {"pod", "created (s)", "Ready (s)", "took"}, {}};
   double slowest = 0;
+  int never_ready = 0;
   for (const auto& p : e.pods(true)) {
     if (p.first_seen < x.t_load0) continue;
     t.rows.push_back({p.name, fmt::format("{:.1f}", p.first_seen),
@@ -67,11 +69,15 @@ KGATE_CHECK(HpaCheck, MaxReplicas,
     if (p.ready_at) {
       ready_times.push_back(*p.ready_at);
       slowest = std::max(slowest, *p.ready_at - p.first_seen);
+    } else {
+      ++never_ready;
     }
   }
   if (!t.rows.empty()) {
     c().table(t);
-    measure("pod_ready_max", slowest, "s");
+    // The slowest of those that came Ready; the others are counted, not given a time.
+    if (!ready_times.empty()) measure("pod_ready_max", slowest, "s");
+    measure("pods_never_ready", never_ready, "pods");
   }
   std::sort(ready_times.begin(), ready_times.end());
   const int added_to_peak = peak - e.min_replicas();

@@ -554,9 +554,10 @@ TEST(AppCommandLine, HelpListsEveryOptionWithItsEnvironmentVariable) {
     EXPECT_NE(help.output.find("Env:" + env, at), std::string::npos) << option;
   }
   // The fault names are listed too.
-  for (const char* fault : {"debug-routes", "default-secret", "bytes-error", "int-overflow",
-                            "broken-register", "auth-500", "create-fails", "delete-fails",
-                            "no-graceful-shutdown", "lying-readiness", "state-in-memory"}) {
+  for (const char* fault :
+       {"debug-routes", "default-secret", "bytes-error", "int-overflow", "broken-register",
+        "auth-500", "create-fails", "delete-fails", "no-graceful-shutdown", "lying-readiness",
+        "state-in-memory", "unready-new-pods"}) {
     EXPECT_NE(help.output.find(fault), std::string::npos) << fault;
   }
 }

@@ -650,6 +650,21 @@ TEST(Faults, StateInMemoryKeepsTasksOutOfTheDatabase) {
   kgate::testfw::remove_temp_dir(dir);
 }
 
+TEST(Faults, UnreadyNewPodsRefusesAStorageTheReplicasCannotShare) {
+  const std::string dir = kgate::testfw::make_temp_dir("todo-unready-");
+  kgate::ProcessSpec spec;
+  spec.program = TodoApp::binary_path();
+  spec.args = {"--port", "0", "--fault", "unready-new-pods"};
+  spec.env_set = {{"BETTER_AUTH_SECRET", "s3cret-s3cret-s3cret"}};
+  spec.log_path = dir + "/log";
+  kgate::ChildProcess process(spec);
+  EXPECT_EQ(process.wait(std::chrono::seconds(10)).value_or(-1), 2);
+  EXPECT_NE(process.log_tail().find("unready-new-pods fault needs a postgresql://"),
+            std::string::npos)
+      << process.log_tail();
+  kgate::testfw::remove_temp_dir(dir);
+}
+
 // The web role's faults (no-proxy, broken-page, and bad-health-body on /api/health) are in
 // web_test.cpp, next to the api + web pair they need.
 
@@ -699,7 +714,8 @@ TEST(FaultNames, UnknownFaultRefusesToStartAndListsValidNames) {
                            "delete-fails",
                            "no-graceful-shutdown",
                            "lying-readiness",
-                           "state-in-memory"}) {
+                           "state-in-memory",
+                           "unready-new-pods"}) {
     EXPECT_NE(log.find(name), std::string::npos) << name;
   }
 

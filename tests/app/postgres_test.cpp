@@ -230,6 +230,40 @@ TEST_F(PostgresTest, StateInMemoryIsNeitherStoredNorShared) {
   EXPECT_EQ(ApiClient(a.url()).get("/ready").status, 200);
 }
 
+// unready-new-pods: the first replica takes the lock and is Ready; one started beside it stays
+// 503 on /ready (its API still answers when reached directly) until the first exits, then it
+// takes over.
+TEST_F(PostgresTest, UnreadyNewPodsReadiesOnlyTheReplicaHoldingTheLock) {
+  TodoAppOptions faulty = options();
+  faulty.faults = {"unready-new-pods"};
+  auto first = std::make_unique<TodoApp>(faulty);
+  ApiClient first_probe(first->url());
+  ASSERT_EQ(first_probe.get("/ready").status, 200);
+  TodoApp added(faulty);
+  ApiClient added_probe(added.url());
+  auto unready = added_probe.get("/ready");
+  EXPECT_EQ(unready.status, 503);
+  EXPECT_EQ(json_body(unready)["status"], "waiting for the replica lock");
+  EXPECT_EQ(added_probe.get("/health").status, 200);
+  EXPECT_EQ(first_probe.get("/ready").status, 200) << "the holder stays ready";
+  const std::string user = fresh_user("pg-unready");
+  EXPECT_EQ(client_for(added, user).get(tasks_path(user)).status, 200);
+  // An app without the fault on the same database is not affected by the lock.
+  TodoApp honest(options());
+  EXPECT_EQ(ApiClient(honest.url()).get("/ready").status, 200);
+
+  EXPECT_EQ(first->stop(), 0);
+  first.reset();
+  auto took_over = kgate::wait_until(
+      [&](std::string* why) {
+        const int status = added_probe.get("/ready").status;
+        *why = "/ready answered " + std::to_string(status);
+        return status == 200;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(100));
+  EXPECT_TRUE(took_over.ok) << took_over.last_error;
+}
+
 // Runs last in this binary's order: it stops and restarts the shared cluster.
 TEST_F(PostgresTest, ZReadinessFollowsTheDatabaseAndTheAppReconnects) {
   TodoApp app(options());

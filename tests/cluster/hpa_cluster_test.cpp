@@ -383,6 +383,29 @@ TEST_F(HpaClusterTest, TheSuiteOnTheProjectsChart) {
     EXPECT_EQ(pg_->query_value("SELECT count(*) FROM tasks"), "0") << "the load's tasks were left";
   }
 
+  // Pods added by the scale-up never pass their readiness probe (unready-new-pods: only the
+  // replica holding the fault's PostgreSQL lock is Ready): the HPA adds replicas, ScaleUp fails
+  // naming the probe, the scaled window is never reached, and nothing else is blamed.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({"backend.faults={unready-new-pods}"}));
+    auto o = kgate_run("unready",
+                       "    stages: 3s:200,12s:200\n"
+                       "    scale_down: false\n"
+                       "    scale_up_budget: 15s\n");
+    EXPECT_EQ(o.exit, 1);
+    EXPECT_EQ(with(o, "failed"), std::set<std::string>{"hpa.Scaling.ScaleUp"});
+    EXPECT_EQ(with(o, "inconclusive"), std::set<std::string>{"hpa.Scaling.LatencyScaled"});
+    const std::string& m = o.message["hpa.Scaling.ScaleUp"];
+    EXPECT_NE(m.find("within 15.0 s: replicas added but not Ready: "), std::string::npos) << m;
+    // The pods added never came Ready: counted, not given a created -> Ready time.
+    EXPECT_GE(o.figures["hpa.Scaling.MaxReplicas"]["pods_never_ready"], 1);
+    EXPECT_FALSE(o.figures["hpa.Scaling.MaxReplicas"].count("pod_ready_max"));
+    EXPECT_NE(m.find("readiness probe failing: Readiness probe failed: HTTP probe failed with "
+                     "statuscode: 503"),
+              std::string::npos)
+        << m;
+  }
+
   // A backend that scales but fails a share of its requests (errors-5xx), an HPA that never
   // scales down (selectPolicy Disabled) and a p95 objective no network path meets (1 ms): each
   // of the three checks that judge them fails, and only those.
