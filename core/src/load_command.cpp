@@ -87,6 +87,9 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
                 "deployment/NAME: sample the Deployment and the HPA scaling it once a second "
                 "during the run (replicas, HPA CPU) into the live line, the results' series and "
                 "the summary");
+  c->add_option("--watch-namespace", a.watch_namespace,
+                "with --watch: the Deployment's namespace, when not --namespace (with --workers, "
+                "the workers' namespace)");
   c->add_option("--kubeconfig", a.kubeconfig, "with --workers or --watch: kubeconfig file");
   c->add_option("--context", a.context, "with --workers or --watch: kubeconfig context");
   c->add_option("-n,--namespace", a.namespace_,
@@ -301,11 +304,33 @@ struct WorkerMix {
   }
 };
 
+// The --watch of a run, read before any load so that a typo or an unreachable API is said
+// first: nullptr and `exit` set when it cannot be (2: no such Deployment, 3: API unreachable).
+std::unique_ptr<LoadWatch> open_watch(const LoadArgs& a, const std::string& name,
+                                      const std::string& kubeconfig, const std::string& context,
+                                      const std::string& ns, int& exit) {
+  // One retry: the next tick a second later is the retry that matters, and a stop waits for
+  // one call (and its retry) at most.
+  ClusterClient cluster =
+      cluster_client(kubeconfig, context, a.watch_namespace.empty() ? ns : a.watch_namespace,
+                     a.request_timeout, 1);  // ConfigError: exit 2
+  try {
+    auto watch = std::make_unique<LoadWatch>(std::move(cluster.client), cluster.namespace_, name);
+    std::cerr << "kgate load: watching " << watch->describe() << std::endl;
+    return watch;
+  } catch (const LoadWatch::Error& e) {
+    std::cerr << "kgate load: " << redact(e.what()) << std::endl;
+    exit = e.unreachable ? kExitUnreachable : kExitUsage;
+    return nullptr;
+  }
+}
+
 // `kgate load --workers N`: the same schedule from N worker pods of an Indexed Job, merged into
 // one exact result (docs/distributed-load.md).
 int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
                          const load::RequestSpec& request, const load::EngineOptions& options,
-                         const std::vector<load::Threshold>& thresholds) {
+                         const std::vector<load::Threshold>& thresholds,
+                         const std::string& watch_name) {
   Config cfg;
   if (!a.config_path.empty()) cfg = load_config(a.config_path);
   KubernetesConfig k = cfg.kubernetes;
@@ -343,6 +368,12 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   }
   ClusterClient cluster = cluster_client(k);
   dist::DistOptions o = dist_options(d, cluster.namespace_);
+  std::unique_ptr<LoadWatch> watch;
+  if (!watch_name.empty()) {
+    int exit = 0;
+    watch = open_watch(a, watch_name, k.kubeconfig, k.context, cluster.namespace_, exit);
+    if (!watch) return exit;
+  }
   // The todo mix: identities obtained here as the local mix obtains them (the auth settings of
   // --config, by default minted from $BETTER_AUTH_SECRET), split among the workers, their tokens
   // in the run's Secret. The secret that signs them never leaves this process.
@@ -377,13 +408,19 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
     if (st.phase == "starting")
       line = fmt::format("starting: {}/{} worker pods ready{}", st.ready, st.workers,
                          st.note.empty() ? "" : "  (" + st.note + ")");
-    else if (st.phase == "running" || st.phase == "collecting")
+    else if (st.phase == "running" || st.phase == "collecting") {
+      // The watch's clock is the load's: t = 0 at the workers' barrier instant.
+      if (watch && !watch->started())
+        watch->start(std::chrono::steady_clock::now() -
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(st.elapsed_s)));
       line = fmt::format(
           "{:6.1f}s/{:.0f}s  {} running, {} finished  {:>7} rps  requests {}  "
-          "errors {}  dropped {}{}",
+          "errors {}  dropped {}{}{}",
           st.elapsed_s, st.total_s, st.running, st.finished, count(st.rps), st.requests, st.failed,
-          st.dropped, st.phase == "collecting" ? "  (stopping)" : "");
-    else
+          st.dropped, st.phase == "collecting" ? "  (stopping)" : "",
+          watch ? "  |  " + watch->live_text() : "");
+    } else
       line = st.phase + (st.note.empty() ? "" : ": " + st.note);
     line = redact(line);
     if (tty) {
@@ -417,6 +454,7 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
     return kExitUnreachable;
   }
   end_live();
+  if (watch) watch->stop();
   // Whatever happened to the workers (killed, evicted, interrupted), the run's identities own
   // only what the mix created: the sweep deletes it and checks that nothing is left.
   std::optional<TodoMixSweep> sweep;
@@ -426,6 +464,7 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   std::vector<load::ThresholdResult> verdicts;
   for (const auto& t : thresholds) verdicts.push_back(load::evaluate(t, result.summary));
   print_summary(result);
+  if (watch) std::cout << redact(watch->summary_text());
   std::cout << redact(workers_text(r));
   if (r.scheduled > 0)
     std::cout << fmt::format(
@@ -484,6 +523,10 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
       auto j = load::to_json(result, verdicts);
       j["distributed"] = distributed_json(r);
       if (mix) j["todo_mix"] = mix_json;
+      if (watch) {
+        j["watch"] = watch->to_json();
+        watch->add_to_series(j["series"], std::chrono::duration<double>(options.interval).count());
+      }
       reports::write_file_atomically(a.out, j.dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {
@@ -511,11 +554,7 @@ int cmd_load(const LoadArgs& a) {
   std::string watch_name;
   try {
     if (a.rate > 0 && a.vus > 0) throw ConfigError("--rate and --vus exclude each other");
-    if (!a.watch.empty()) {
-      // The workers' run has its own live view (worker pods); a watch there is not built yet.
-      if (a.workers > 0) throw ConfigError("--watch: not available with --workers");
-      watch_name = parse_watch_target(a.watch);
-    }
+    if (!a.watch.empty()) watch_name = parse_watch_target(a.watch);
     spec.duration = dur(a.duration, "--duration");
     spec.think_time = dur(a.think, "--think");
     if (!a.stages.empty()) {
@@ -561,24 +600,15 @@ int cmd_load(const LoadArgs& a) {
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }
-  if (a.workers > 0) return cmd_load_distributed(a, spec, request, options, thresholds);
+  if (a.workers > 0) return cmd_load_distributed(a, spec, request, options, thresholds, watch_name);
   auto executor = load::make_executor(spec);
 
   // The watch reads its Deployment before any load: a typo or an unreachable API is said now.
   std::unique_ptr<LoadWatch> watch;
   if (!watch_name.empty()) {
-    // One retry: the next tick a second later is the retry that matters, and a stop waits for
-    // one call (and its retry) at most.
-    ClusterClient cluster = cluster_client(a.kubeconfig, a.context, a.namespace_, a.request_timeout,
-                                           1);  // ConfigError: exit 2
-    try {
-      watch =
-          std::make_unique<LoadWatch>(std::move(cluster.client), cluster.namespace_, watch_name);
-    } catch (const LoadWatch::Error& e) {
-      std::cerr << "kgate load: " << redact(e.what()) << std::endl;
-      return e.unreachable ? kExitUnreachable : kExitUsage;
-    }
-    std::cerr << "kgate load: watching " << watch->describe() << std::endl;
+    int exit = 0;
+    watch = open_watch(a, watch_name, a.kubeconfig, a.context, a.namespace_, exit);
+    if (!watch) return exit;
   }
 
   std::atomic<bool> stop{false};

@@ -114,8 +114,8 @@ std::string LoadWatch::describe() const {
   return out + ")";
 }
 
-void LoadWatch::start() {
-  t0_ = std::chrono::steady_clock::now();
+void LoadWatch::start(std::chrono::steady_clock::time_point t0) {
+  t0_ = t0;
   thread_ = std::thread([this] { loop(); });
 }
 

@@ -518,6 +518,72 @@ TEST_F(DistributedLoadClusterTest, TheClosedModelSplitsTheVusAmongTheWorkers) {
   expect_nothing_left();
 }
 
+// `--watch deployment/target` beside the workers: the coordinator samples the target on the
+// workers' clock (t = 0 at their barrier), so the results carry the replicas that another
+// controller changed mid-run next to the load. A Deployment that does not exist is a usage
+// error before any Job.
+TEST_F(DistributedLoadClusterTest, TheWatchFollowsTheTargetWhileWorkersLoadIt) {
+  {
+    const std::string out = temp_path("watch-missing.json");
+    kgate::ChildProcess p(coordinator(
+        out, {"--rate", "30", "--duration", "2s", "--watch", "deployment/no-such-app"}));
+    auto rc = p.wait(60s);
+    ASSERT_TRUE(rc.has_value()) << p.log_tail();
+    EXPECT_EQ(*rc, 2) << read_file(out + ".log");
+    EXPECT_NE(read_file(out + ".log")
+                  .find("--watch: deployment/no-such-app in namespace " + kNs + " does not exist"),
+              std::string::npos)
+        << read_file(out + ".log");
+    expect_nothing_left();
+  }
+  const std::string out = temp_path("watch.json");
+  kgate::ChildProcess p(
+      coordinator(out, {"--rate", "150", "--duration", "12s", "--watch", "deployment/target"}));
+  std::string run, pod;
+  ASSERT_TRUE(wait_until_sending(0, run, pod)) << read_file(out + ".log");
+  auto& k = cluster_->client();
+  k.patch(res::deployments, kNs, "target", {{"spec", {{"replicas", 2}}}});
+  auto rc = p.wait(180s);
+  k.patch(res::deployments, kNs, "target", {{"spec", {{"replicas", 1}}}});
+  ASSERT_TRUE(rc.has_value()) << p.log_tail();
+  const std::string log = read_file(out + ".log");
+  std::cout << log << std::endl;
+  ASSERT_EQ(*rc, 0) << log;
+  EXPECT_NE(log.find("watching deployment/target in namespace " + kNs +
+                     " (1 replicas), no HPA "
+                     "targets it"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("|  replicas "), std::string::npos) << "the live line shows the replicas";
+  const json r = json::parse(read_file(out));
+  const json w = r.at("watch");
+  EXPECT_EQ(w["deployment"], "target");
+  EXPECT_EQ(w["initial_replicas"], 1);
+  EXPECT_EQ(w["sampling_errors"], 0) << w.dump();
+  EXPECT_GE(w["samples"].size(), 8u) << "about a sample a second for 12 s";
+  // The change made once the workers were sending shows up inside the load's time axis.
+  ASSERT_TRUE(w["first_scale_decision_s"].is_number()) << w.dump();
+  EXPECT_EQ(w["first_scale_decision_to"], 2);
+  EXPECT_GT(w["first_scale_decision_s"].get<double>(), 0.0);
+  EXPECT_LT(w["first_scale_decision_s"].get<double>(), 12.0);
+  EXPECT_EQ(w["max_replicas_desired"], 2);
+  int rows_with_replicas = 0;
+  for (const auto& row : r["series"])
+    if (row.contains("replicas_desired")) ++rows_with_replicas;
+  EXPECT_GE(rows_with_replicas, 8) << r["series"].dump();
+  auto back = kgate::wait_until(
+      [&](std::string* why) {
+        kgate::kube::ListOptions lo;
+        lo.label_selector = "app=target";
+        const json pods = k.list(res::pods, kNs, lo);
+        *why = std::to_string(pods["items"].size()) + " target pods";
+        return pods["items"].size() == 1;
+      },
+      60s, 200ms);
+  EXPECT_TRUE(back.ok) << back.last_error;
+  expect_nothing_left();
+}
+
 // A worker killed mid-mix leaves its tasks and no report: the run is partial (exit 1), and the
 // coordinator's sweep still deletes everything the run's identities created.
 TEST_F(DistributedLoadClusterTest, TheTodoMixLeavesNothingEvenWhenAWorkerIsKilled) {

@@ -38,6 +38,7 @@ struct LoadArgs {
   // (the cluster from --kubeconfig/--context/--namespace, each API call bounded by
   // --request-timeout).
   std::string watch;
+  std::string watch_namespace;  // the Deployment's namespace when not --namespace (--workers')
   std::string request_timeout = "5s";
 };
 

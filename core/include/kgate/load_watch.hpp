@@ -61,8 +61,10 @@ class LoadWatch {
 
   // What it watches, in words ("deployment/x in namespace y, scaled by hpa/x (cpu target 50 %)").
   std::string describe() const;
-  // Samples once a second from now (t = 0) on a thread of its own, until stop().
-  void start();
+  // Samples once a second on a thread of its own, until stop(); t = 0 at `t0` (the load's
+  // start: now for a local load, the workers' barrier instant for a distributed one).
+  void start(std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now());
+  bool started() const { return thread_.joinable(); }
   void stop();
   // For the live line: "replicas 2/3 ready  hpa cpu 87%/50% desired 4", or the last error.
   std::string live_text() const;
