@@ -74,22 +74,11 @@ class HpaClusterTest : public ::testing::Test {
     int status = -1;
     std::string log;
   };
+  // helm or kgate beside the cluster (its KUBECONFIG, helm's state in its folder).
   Run run(const std::string& program, std::vector<std::string> args, std::chrono::seconds timeout,
           std::map<std::string, std::string> env = {}) {
-    static int n = 0;
-    kgate::ProcessSpec spec;
-    spec.program = program;
-    spec.args = std::move(args);
-    spec.env_set = std::move(env);
-    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
-    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
-    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
-    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
-    spec.log_path = cluster().dir() + "/hpa-" + std::to_string(++n) + ".log";
-    kgate::ChildProcess p(spec);
-    auto status = p.wait(timeout);
-    if (!status) p.stop(SIGTERM, 10s);
-    return {status.value_or(-1), kgate::testfw::read_file(spec.log_path)};
+    auto r = cluster().command(program, args, timeout, env);
+    return {r.status, r.output};
   }
 
   // Installs (or upgrades to) the chart: the backend's HPA at minReplicas 1, maxReplicas 4 and
@@ -117,8 +106,7 @@ class HpaClusterTest : public ::testing::Test {
       args.push_back("--set");
       args.push_back(s);
     }
-    auto r = run(env_or("KGATE_HELM", std::string(std::getenv("HOME")) + "/.cache/kgate/bin/helm"),
-                 args, 240s);
+    auto r = run(kgate::testfw::helm_binary(), args, 240s);
     ASSERT_EQ(r.status, 0) << r.log << "\nnode agent:\n" << cluster().log_tail("node-agent");
     ASSERT_NO_FATAL_FAILURE(wait_settled());
   }

@@ -903,28 +903,14 @@ TEST_F(NodeAgentClusterTest, RestartedContainersKeepThePreviousLog) {
 // binaries: its pods run as the chart's non-root user with a read-only root, its volumes and
 // probes, and `helm test` runs kgate in a hook pod whose log stays readable afterwards.
 TEST_F(NodeAgentClusterTest, TheProjectsHelmChartRunsAndItsHelmTestPasses) {
-  const char* helm_env = std::getenv("KGATE_HELM");
-  const std::string helm = helm_env && *helm_env
-                               ? helm_env
-                               : std::string(std::getenv("HOME")) + "/.cache/kgate/bin/helm";
+  const std::string helm = kgate::testfw::helm_binary();
   ASSERT_TRUE(fs::exists(helm)) << helm << " is missing: run scripts/install-helm.sh";
   const char* source = std::getenv("KGATE_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
   const auto ns = make_namespace("na-chart");
   auto run_helm = [&](std::vector<std::string> args, std::chrono::seconds timeout) {
-    static int n = 0;
-    kgate::ProcessSpec spec;
-    spec.program = helm;
-    spec.args = std::move(args);
-    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
-    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
-    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
-    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
-    spec.log_path = cluster().dir() + "/helm-" + std::to_string(++n) + ".log";
-    kgate::ChildProcess p(spec);
-    auto status = p.wait(timeout);
-    if (!status) p.stop(SIGTERM, 5s);
-    return std::pair{status.value_or(-1), slurp(spec.log_path)};
+    auto r = cluster().command(helm, args, timeout);
+    return std::pair{r.status, r.output};
   };
   // One replica each and an in-memory database: the smoke suite's writes and reads then meet
   // the same process. The images map by name (todo-app, kgate) to the built binaries.

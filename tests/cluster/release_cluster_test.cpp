@@ -26,6 +26,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using kgate::testfw::helm_binary;
 using kgate::testfw::kgate_binary;
 using kgate::testfw::LocalCluster;
 using kgate::testfw::read_file;
@@ -37,11 +38,6 @@ namespace res = kgate::kube::resources;
 const std::string kNs = "release";
 const std::string kRelease = "todo";
 const std::string kSelector = "app.kubernetes.io/instance=todo";
-
-std::string helm_binary() {
-  const char* env = std::getenv("KGATE_HELM");
-  return env && *env ? env : std::string(std::getenv("HOME")) + "/.cache/kgate/bin/helm";
-}
 
 // Check ids of results.json with that status.
 std::set<std::string> with_status(const json& results, const std::string& status) {
@@ -79,19 +75,8 @@ class ReleaseClusterTest : public ::testing::Test {
   };
   // The real helm, with its state in the cluster's folder and the cluster's kubeconfig.
   Run helm(std::vector<std::string> args, std::chrono::seconds timeout = 200s) {
-    static int n = 0;
-    kgate::ProcessSpec spec;
-    spec.program = helm_binary();
-    spec.args = std::move(args);
-    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
-    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
-    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
-    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
-    spec.log_path = cluster().dir() + "/helm-" + std::to_string(++n) + ".log";
-    kgate::ChildProcess p(spec);
-    auto status = p.wait(timeout);
-    if (!status) p.stop(SIGTERM, 5s);
-    return {status.value_or(-1), read_file(spec.log_path)};
+    auto r = cluster().command(helm_binary(), args, timeout);
+    return {r.status, r.output};
   }
   // `kgate collect` as a pipeline runs it, in a folder of its own.
   Run collect(const std::string& name, std::vector<std::string> extra = {}) {
@@ -122,11 +107,8 @@ class ReleaseClusterTest : public ::testing::Test {
     spec.program = "bash";
     spec.args = {script};
     spec.workdir = work_;
+    spec.env_set = cluster().tool_env();
     spec.env_set["PATH"] = bin + ":" + std::getenv("PATH");
-    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
-    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
-    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
-    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
     spec.env_set["RELEASE"] = kRelease;
     spec.env_set["NAMESPACE"] = kNs;
     spec.env_set["REPORT_DIR"] = work_ + "/" + name;

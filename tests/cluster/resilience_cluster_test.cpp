@@ -68,26 +68,14 @@ class ResilienceClusterTest : public ::testing::Test {
     int status = -1;
     std::string log;
   };
+  // helm or kgate beside the cluster (its KUBECONFIG, helm's state in its folder).
   Run run(const std::string& program, std::vector<std::string> args, std::chrono::seconds timeout,
           std::map<std::string, std::string> env = {}) {
-    static int n = 0;
-    kgate::ProcessSpec spec;
-    spec.program = program;
-    spec.args = std::move(args);
-    spec.env_set = std::move(env);
-    spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
-    spec.env_set["HELM_CACHE_HOME"] = cluster().dir() + "/helm-cache";
-    spec.env_set["HELM_CONFIG_HOME"] = cluster().dir() + "/helm-config";
-    spec.env_set["HELM_DATA_HOME"] = cluster().dir() + "/helm-data";
-    spec.log_path = cluster().dir() + "/res-" + std::to_string(++n) + ".log";
-    kgate::ChildProcess p(spec);
-    auto status = p.wait(timeout);
-    if (!status) p.stop(SIGTERM, 10s);
-    return {status.value_or(-1), slurp(spec.log_path)};
+    auto r = cluster().command(program, args, timeout, env);
+    return {r.status, r.output};
   }
   Run helm(std::vector<std::string> args) {
-    return run(env_or("KGATE_HELM", std::string(std::getenv("HOME")) + "/.cache/kgate/bin/helm"),
-               std::move(args), 240s);
+    return run(kgate::testfw::helm_binary(), std::move(args), 240s);
   }
 
   // Installs (or upgrades to) the chart with the local cluster's values and `extra` --set's.

@@ -153,21 +153,30 @@ LocalCluster::Result LocalCluster::on_host(const std::vector<std::string>& argv,
   return r;
 }
 
+std::map<std::string, std::string> LocalCluster::tool_env() const {
+  return {{"KUBECONFIG", kubeconfig_},
+          {"HELM_CACHE_HOME", dir_ + "/helm-cache"},
+          {"HELM_CONFIG_HOME", dir_ + "/helm-config"},
+          {"HELM_DATA_HOME", dir_ + "/helm-data"}};
+}
+
 LocalCluster::Result LocalCluster::command(const std::string& program,
                                            const std::vector<std::string>& args,
-                                           std::chrono::seconds timeout) {
+                                           std::chrono::seconds timeout,
+                                           const std::map<std::string, std::string>& env) {
   static std::atomic<int> counter{0};
   ProcessSpec spec;
   spec.program = program;
   spec.args = args;
-  spec.env_set["KUBECONFIG"] = kubeconfig_;
+  spec.env_set = tool_env();
+  for (const auto& [k, v] : env) spec.env_set[k] = v;
   std::string base = program.substr(program.rfind('/') + 1);
   spec.log_path = base_dir_ + "/" + base + "-" + std::to_string(++counter) + ".out";
   ChildProcess p(spec);
   Result r;
   auto status = p.wait(timeout);
   if (!status) {
-    p.stop(SIGKILL, std::chrono::seconds(1));
+    p.stop(SIGTERM, std::chrono::seconds(10));
     r.status = -1;
   } else {
     r.status = *status;
@@ -231,6 +240,11 @@ std::string service_url(kube::Client& client, const std::string& ns, const std::
 
 std::string kgate_binary() {
   return env_or("KGATE_BUILD_DIR", KGATE_BUILD_DIR) + "/core/kgate";
+}
+
+std::string helm_binary() {
+  const char* home = std::getenv("HOME");
+  return env_or("KGATE_HELM", std::string(home ? home : "") + "/.cache/kgate/bin/helm");
 }
 
 std::string read_file(const std::string& path) {

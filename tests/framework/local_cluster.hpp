@@ -13,6 +13,7 @@
 //   cluster.apply(deployment_yaml);
 //   auto pods = wait_for_ready_pods(cluster.client(), "default", "app=todo", 2, 90s);
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,9 +47,16 @@ class LocalCluster {
                  std::chrono::seconds timeout = std::chrono::seconds(60));
   // kubectl apply -f of the YAML text; throws on failure with kubectl's output.
   void apply(const std::string& yaml);
-  // Any program, run in the cluster's network with this cluster's KUBECONFIG (helm, kgate, ip).
+  // The environment of a command run beside this cluster as a user would run it: KUBECONFIG is
+  // the cluster's, and helm keeps its cache, configuration and data in the cluster's folder
+  // (never the user's own).
+  std::map<std::string, std::string> tool_env() const;
+  // Any program (helm, kgate, ip), run in the cluster's network with tool_env() plus `env`; its
+  // output also stays in a numbered log in the cluster's folder. Past `timeout` it gets SIGTERM
+  // (kgate still writes its reports), then SIGKILL, and the status is -1.
   Result command(const std::string& program, const std::vector<std::string>& args,
-                 std::chrono::seconds timeout = std::chrono::seconds(60));
+                 std::chrono::seconds timeout = std::chrono::seconds(60),
+                 const std::map<std::string, std::string>& env = {});
   // A command run in the host's network namespace (the one the test started in), for checking
   // that nothing of the cluster is visible there.
   Result on_host(const std::vector<std::string>& argv,
@@ -79,6 +87,8 @@ std::string service_url(kube::Client& client, const std::string& ns, const std::
 
 // The kgate binary of this build ($KGATE_BUILD_DIR/core/kgate), as the cluster tests run it.
 std::string kgate_binary();
+// The real helm: $KGATE_HELM, else scripts/install-helm.sh's ~/.cache/kgate/bin/helm.
+std::string helm_binary();
 // A whole file as it is on disk ("" when it cannot be read): reports, logs, kubeconfigs.
 std::string read_file(const std::string& path);
 
