@@ -405,22 +405,25 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
   std::string last_phase;
   auto live = [&](const dist::LiveStatus& st) {
     std::string line;
+    // The watch's clock is the load's: t = 0 at the workers' barrier instant.
+    if (watch && !watch->started() && (st.phase == "running" || st.phase == "collecting"))
+      watch->start(std::chrono::steady_clock::now() -
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(st.elapsed_s)));
     if (st.phase == "starting")
       line = fmt::format("starting: {}/{} worker pods ready{}", st.ready, st.workers,
                          st.note.empty() ? "" : "  (" + st.note + ")");
-    else if (st.phase == "running" || st.phase == "collecting") {
-      // The watch's clock is the load's: t = 0 at the workers' barrier instant.
-      if (watch && !watch->started())
-        watch->start(std::chrono::steady_clock::now() -
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         std::chrono::duration<double>(st.elapsed_s)));
+    else if (st.phase == "running" && st.elapsed_s < 0)  // signalled, the barrier not reached
+      line = fmt::format("starting: {} worker pods ready, sending in {:.1f}s", st.running,
+                         -st.elapsed_s);
+    else if (st.phase == "running" || st.phase == "collecting")
       line = fmt::format(
           "{:6.1f}s/{:.0f}s  {} running, {} finished  {:>7} rps  requests {}  "
           "errors {}  dropped {}{}{}",
           st.elapsed_s, st.total_s, st.running, st.finished, count(st.rps), st.requests, st.failed,
           st.dropped, st.phase == "collecting" ? "  (stopping)" : "",
           watch ? "  |  " + watch->live_text() : "");
-    } else
+    else
       line = st.phase + (st.note.empty() ? "" : ": " + st.note);
     line = redact(line);
     if (tty) {
