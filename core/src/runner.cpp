@@ -194,7 +194,12 @@ CheckResult run_one(const CheckDef& def, RunContext& run, const RunOptions& opti
   for (const auto& f : findings)
     r.detail += f.message + (options.verbose ? "  [" + f.where + "]" : "") + "\n";
   const bool found = !findings.empty();
-  const std::string finding = found ? first_line(findings.front().message) : "";
+  // The one-line message names the first finding and says how many more the report holds, so
+  // a console or a CI summary does not read as one problem when there were several.
+  std::string finding = found ? first_line(findings.front().message) : "";
+  if (findings.size() > 1)
+    finding += " (+" + std::to_string(findings.size() - 1) + " more finding" +
+               (findings.size() > 2 ? "s" : "") + ")";
 
   if (timed_out) {
     r.status = CheckStatus::Failed;

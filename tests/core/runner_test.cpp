@@ -224,7 +224,7 @@ TEST_F(CheckModel, OutcomesFollowWhatTheCheckRecorded) {
   };
   EXPECT_EQ(status("Passes"), "passed");
   EXPECT_EQ(status("FindsTwoThings"), "failed");
-  EXPECT_EQ(message("FindsTwoThings"), "first finding");
+  EXPECT_EQ(message("FindsTwoThings"), "first finding (+1 more finding)");
   EXPECT_EQ(find(r, "synthetic.Outcomes.FindsTwoThings")->detail,
             "first finding\nsecond finding\n");
   EXPECT_EQ(status("RequireStops"), "failed");
