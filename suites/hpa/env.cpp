@@ -393,16 +393,20 @@ const PreflightResult& HpaEnv::preflight() {
               c.value("reason", "") + ": " + c.value("message", "") + ")");
   }
   if (!p.problems.empty()) {
-    // The controller's own words, when it wrote them.
+    // The controller's own words, when it wrote them: the last of each of its failure reasons
+    // (FailedGetResourceMetric, FailedGetPodsMetric, FailedGetScale,
+    // FailedComputeMetricsReplicas, ...).
     try {
       kube::ListOptions eo;
       eo.field_selector = "involvedObject.name=" + hpa_name_;
       const json evs = client_->list(res::events, ns_, eo);
-      std::string quote;
-      for (const auto& e : evs.value("items", json::array()))
-        if (e.value("reason", "") == "FailedGetResourceMetric") quote = e.value("message", "");
-      if (!quote.empty())
-        problem("event FailedGetResourceMetric on hpa/" + hpa_name_ + ": " + quote);
+      std::map<std::string, std::string> quotes;
+      for (const auto& e : evs.value("items", json::array())) {
+        const std::string reason = e.value("reason", "");
+        if (reason.rfind("Failed", 0) == 0) quotes[reason] = e.value("message", "");
+      }
+      for (const auto& [reason, quote] : quotes)
+        problem("event " + reason + " on hpa/" + hpa_name_ + ": " + quote);
     } catch (const std::exception&) {
     }
   }

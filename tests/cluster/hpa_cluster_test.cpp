@@ -274,6 +274,50 @@ TEST_F(HpaClusterTest, TheSuiteOnTheProjectsChart) {
     ASSERT_NO_FATAL_FAILURE(wait_settled());
   }
 
+  // No HPA at all (the chart's autoscaling off): the preflight says what to create, before
+  // any load.
+  {
+    ASSERT_NO_FATAL_FAILURE(
+        install({"backend.autoscaling.enabled=false", "backend.replicaCount=1"}));
+    auto o = kgate_run("no-hpa", "    stages: 5s:50\n    scale_down: false\n");
+    EXPECT_EQ(o.exit, 1);
+    EXPECT_EQ(with(o, "failed"), std::set<std::string>{"hpa.Preflight.Ready"});
+    EXPECT_EQ(with(o, "skipped"), std::set<std::string>{"hpa.Scaling.ScaleDown"});
+    const std::string& m = o.message["hpa.Preflight.Ready"];
+    EXPECT_NE(m.find("no HorizontalPodAutoscaler has scaleTargetRef Deployment/todo-backend"),
+              std::string::npos)
+        << m;
+  }
+
+  // An HPA on a per-pod custom metric with no custom metrics adapter serving it: the
+  // controller cannot compute a replica count (ScalingActive False); the preflight quotes its
+  // condition and its event.
+  {
+    ASSERT_NO_FATAL_FAILURE(install({}));
+    const json chart_metrics =
+        api().get(res::horizontal_pod_autoscalers, kNs, "todo-backend")["spec"]["metrics"];
+    api().patch(
+        res::horizontal_pod_autoscalers, kNs, "todo-backend",
+        {{"spec",
+          {{"metrics",
+            json::array(
+                {{{"type", "Pods"},
+                  {"pods",
+                   {{"metric", {{"name", "http_requests_per_second"}}},
+                    {"target", {{"type", "AverageValue"}, {"averageValue", "10"}}}}}}})}}}});
+    auto o = kgate_run("no-adapter",
+                       "    stages: 5s:50\n    scale_down: false\n    preflight_wait: 10s\n");
+    api().patch(res::horizontal_pod_autoscalers, kNs, "todo-backend",
+                {{"spec", {{"metrics", chart_metrics}}}});
+    EXPECT_EQ(o.exit, 1);
+    EXPECT_EQ(with(o, "failed"), std::set<std::string>{"hpa.Preflight.Ready"});
+    const std::string& m = o.message["hpa.Preflight.Ready"];
+    EXPECT_NE(m.find("ScalingActive is False (FailedGetPodsMetric"), std::string::npos) << m;
+    const std::string detail = o.results.dump();
+    EXPECT_NE(detail.find("event FailedGetPodsMetric on hpa/todo-backend"), std::string::npos)
+        << detail.substr(0, 3000);
+  }
+
   // A request far above what the load uses (4 CPUs): utilization stays low, ScaleUp fails and
   // says why; nothing else fails.
   {
