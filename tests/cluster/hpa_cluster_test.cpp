@@ -70,17 +70,6 @@ class HpaClusterTest : public ::testing::Test {
   LocalCluster& cluster() { return *cluster_; }
   kgate::kube::Client& api() { return cluster_->client(); }
 
-  struct Run {
-    int status = -1;
-    std::string log;
-  };
-  // helm or kgate beside the cluster (its KUBECONFIG, helm's state in its folder).
-  Run run(const std::string& program, std::vector<std::string> args, std::chrono::seconds timeout,
-          std::map<std::string, std::string> env = {}) {
-    auto r = cluster().command(program, args, timeout, env);
-    return {r.status, r.output};
-  }
-
   // Installs (or upgrades to) the chart: the backend's HPA at minReplicas 1, maxReplicas 4 and
   // a small CPU request (a modest load is a large utilization), plus `extra` --set's. Waits for
   // the backend to be settled at one Ready pod, nothing terminating.
@@ -106,8 +95,8 @@ class HpaClusterTest : public ::testing::Test {
       args.push_back("--set");
       args.push_back(s);
     }
-    auto r = run(kgate::testfw::helm_binary(), args, 240s);
-    ASSERT_EQ(r.status, 0) << r.log << "\nnode agent:\n" << cluster().log_tail("node-agent");
+    auto r = cluster().command(kgate::testfw::helm_binary(), args, 240s);
+    ASSERT_EQ(r.status, 0) << r.output << "\nnode agent:\n" << cluster().log_tail("node-agent");
     ASSERT_NO_FATAL_FAILURE(wait_settled());
   }
 
@@ -186,10 +175,10 @@ class HpaClusterTest : public ::testing::Test {
   }
   Outcome kgate_run(const std::string& name, const std::string& hpa) {
     const std::string dir = write_config(name, hpa);
-    auto r = run(kgate::testfw::kgate_binary(),
-                 {"run", "--config", dir + "/kgate.yaml", "--suites", "hpa"}, 600s,
-                 {{"BETTER_AUTH_SECRET", kSecret}});
-    return read_outcome(name, dir, r.status, r.log);
+    auto r = cluster().command(kgate::testfw::kgate_binary(),
+                               {"run", "--config", dir + "/kgate.yaml", "--suites", "hpa"}, 600s,
+                               {{"BETTER_AUTH_SECRET", kSecret}});
+    return read_outcome(name, dir, r.status, r.output);
   }
 
   static std::set<std::string> with(const Outcome& o, const std::string& status) {
@@ -490,9 +479,10 @@ TEST_F(HpaClusterTest, KgateLoadWatch) {
       "--identities", "4",     "--rate",     "100",
       "--duration",   "20s",   "--watch",    "deployment/todo-backend",
       "-n",           kNs,     "--out",      dir + "/results.json"};
-  auto r = run(kgate::testfw::kgate_binary(), load, 120s, {{"BETTER_AUTH_SECRET", kSecret}});
-  std::cout << r.log << "\n";
-  ASSERT_EQ(r.status, 0) << r.log;
+  auto r = cluster().command(kgate::testfw::kgate_binary(), load, 120s,
+                             {{"BETTER_AUTH_SECRET", kSecret}});
+  std::cout << r.output << "\n";
+  ASSERT_EQ(r.status, 0) << r.output;
   const json j = json::parse(kgate::testfw::read_file(dir + "/results.json"));
   const json w = j.at("watch");
   EXPECT_EQ(w["deployment"], "todo-backend");
@@ -526,21 +516,22 @@ TEST_F(HpaClusterTest, KgateLoadWatch) {
   int rows_with_replicas = 0;
   for (const auto& row : j["series"]) rows_with_replicas += row.contains("replicas_ready");
   EXPECT_GE(rows_with_replicas, 15) << j["series"].dump().substr(0, 3000);
-  EXPECT_NE(r.log.find("scaling: deployment/todo-backend from 1 replicas, first scale decision at"),
-            std::string::npos);
-  EXPECT_NE(r.log.find("|  replicas "), std::string::npos) << "the live line shows the replicas";
-  EXPECT_EQ(r.log.find(kSecret), std::string::npos);
+  EXPECT_NE(
+      r.output.find("scaling: deployment/todo-backend from 1 replicas, first scale decision at"),
+      std::string::npos);
+  EXPECT_NE(r.output.find("|  replicas "), std::string::npos) << "the live line shows the replicas";
+  EXPECT_EQ(r.output.find(kSecret), std::string::npos);
 
   // A misspelt Deployment: exit 2 naming it and the namespace, before any load.
-  auto typo = run(kgate::testfw::kgate_binary(),
-                  {"load", backend + "/health", "--rate", "10", "--duration", "2s", "--watch",
-                   "deployment/todo-backnd", "-n", kNs},
-                  60s);
-  EXPECT_EQ(typo.status, 2) << typo.log;
-  EXPECT_NE(typo.log.find("deployment/todo-backnd in namespace hpa does not exist"),
+  auto typo = cluster().command(kgate::testfw::kgate_binary(),
+                                {"load", backend + "/health", "--rate", "10", "--duration", "2s",
+                                 "--watch", "deployment/todo-backnd", "-n", kNs},
+                                60s);
+  EXPECT_EQ(typo.status, 2) << typo.output;
+  EXPECT_NE(typo.output.find("deployment/todo-backnd in namespace hpa does not exist"),
             std::string::npos)
-      << typo.log;
-  EXPECT_EQ(typo.log.find("requests in"), std::string::npos) << typo.log;
+      << typo.output;
+  EXPECT_EQ(typo.output.find("requests in"), std::string::npos) << typo.output;
 
   // The HPA deleted while the load runs: each sample after says so, the load goes on to its
   // end and passes, the replicas are still sampled. (Last: the chart's HPA is gone after it.)

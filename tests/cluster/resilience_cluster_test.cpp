@@ -64,18 +64,8 @@ class ResilienceClusterTest : public ::testing::Test {
   LocalCluster& cluster() { return *cluster_; }
   kgate::kube::Client& api() { return cluster_->client(); }
 
-  struct Run {
-    int status = -1;
-    std::string log;
-  };
-  // helm or kgate beside the cluster (its KUBECONFIG, helm's state in its folder).
-  Run run(const std::string& program, std::vector<std::string> args, std::chrono::seconds timeout,
-          std::map<std::string, std::string> env = {}) {
-    auto r = cluster().command(program, args, timeout, env);
-    return {r.status, r.output};
-  }
-  Run helm(std::vector<std::string> args) {
-    return run(kgate::testfw::helm_binary(), std::move(args), 240s);
+  LocalCluster::Result helm(const std::vector<std::string>& args) {
+    return cluster().command(kgate::testfw::helm_binary(), args, 240s);
   }
 
   // Installs (or upgrades to) the chart with the local cluster's values and `extra` --set's.
@@ -104,7 +94,7 @@ class ResilienceClusterTest : public ::testing::Test {
       args.push_back(s);
     }
     auto r = helm(args);
-    ASSERT_EQ(r.status, 0) << r.log << "\nnode agent:\n" << cluster().log_tail("node-agent");
+    ASSERT_EQ(r.status, 0) << r.output << "\nnode agent:\n" << cluster().log_tail("node-agent");
     kgate::testfw::wait_for_ready_pods(api(), kNs,
                                        "app.kubernetes.io/instance=todo,app.kubernetes.io/"
                                        "component=backend",
@@ -141,11 +131,11 @@ class ResilienceClusterTest : public ::testing::Test {
         << "/report.html\n  json: " << dir << "/results.json\n";
     std::vector<std::string> args{"run", "--config", dir + "/kgate.yaml", "--suites", "resilience"};
     args.insert(args.end(), extra.begin(), extra.end());
-    const std::string kgate = env_or("KGATE_BUILD_DIR", "") + "/core/kgate";
-    auto r = run(kgate, args, 900s, {{"BETTER_AUTH_SECRET", kSecret}});
+    auto r = cluster().command(kgate::testfw::kgate_binary(), args, 900s,
+                               {{"BETTER_AUTH_SECRET", kSecret}});
     Outcome o;
     o.exit = r.status;
-    o.log = r.log;
+    o.log = r.output;
     try {
       o.results = json::parse(slurp(dir + "/results.json"));
       for (const auto& c : o.results["checks"]) {
@@ -153,7 +143,7 @@ class ResilienceClusterTest : public ::testing::Test {
         o.message[c.value("id", "")] = c.value("message", "");
       }
     } catch (const std::exception& e) {
-      ADD_FAILURE() << "no results.json: " << e.what() << "\n" << r.log;
+      ADD_FAILURE() << "no results.json: " << e.what() << "\n" << r.output;
     }
     std::cout << "kgate run (" << name << "): exit " << o.exit << "\n";
     for (const auto& [id, s] : o.status)
@@ -173,7 +163,7 @@ class ResilienceClusterTest : public ::testing::Test {
         << "reports:\n  json: " << dir << "/results.json\n  junit: " << dir
         << "/junit.xml\n  html: " << dir << "/report.html\n";
     kgate::ProcessSpec spec;
-    spec.program = env_or("KGATE_BUILD_DIR", "") + "/core/kgate";
+    spec.program = kgate::testfw::kgate_binary();
     spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "resilience"};
     spec.args.insert(spec.args.end(), extra.begin(), extra.end());
     spec.env_set["KUBECONFIG"] = cluster().kubeconfig();
@@ -210,12 +200,12 @@ class ResilienceClusterTest : public ::testing::Test {
     EXPECT_EQ(std::system(cmd.c_str()), 0);
     fs::copy_file(cluster().kubeconfig(), base + ".kubeconfig",
                   fs::copy_options::overwrite_existing);
-    auto r = run("/usr/bin/kubectl",
-                 {"--kubeconfig", base + ".kubeconfig", "config", "set-credentials", "admin",
-                  "--client-certificate", base + ".crt", "--client-key", base + ".key",
-                  "--embed-certs=true"},
-                 30s);
-    EXPECT_EQ(r.status, 0) << r.log;
+    auto r = cluster().command("/usr/bin/kubectl",
+                               {"--kubeconfig", base + ".kubeconfig", "config", "set-credentials",
+                                "admin", "--client-certificate", base + ".crt", "--client-key",
+                                base + ".key", "--embed-certs=true"},
+                               30s);
+    EXPECT_EQ(r.status, 0) << r.output;
     api().create(kRoles, kNs,
                  {{"apiVersion", "rbac.authorization.k8s.io/v1"},
                   {"kind", "Role"},
