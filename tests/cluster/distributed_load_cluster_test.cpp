@@ -194,6 +194,40 @@ spec:
     }
   }
 
+  // `kgate run --suites load` as a pipeline runs it: a kgate.yaml naming the target's Service,
+  // this cluster and `load` (the body of suites.load:), its reports in a folder of its own.
+  struct GateRun {
+    int exit = -1;
+    std::string log, dir;
+    json results;
+    std::map<std::string, std::string> status;  // check id -> status
+    json scenario;                              // the load.Run.Scenario check
+  };
+  static GateRun run_load_suite(const std::string& name, const std::string& load) {
+    GateRun g;
+    g.dir = temp_path(name);
+    std::filesystem::create_directories(g.dir);
+    const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
+    std::ofstream(g.dir + "/kgate.yaml")
+        << "target:\n  backend: " << backend
+        << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig() << "\n  namespace: " << kNs
+        << "\n  deployments: {backend: target}\nsuites:\n  load:\n"
+        << load << "    distributed:\n      image: ghcr.io/kgate/kgate:dev\n";
+    auto r = cluster_->command(
+        kgate_binary(),
+        {"run", "--config", g.dir + "/kgate.yaml", "--suites", "load", "--report-dir", g.dir}, 180s,
+        {{"BETTER_AUTH_SECRET", kAppSecret}});
+    std::cout << r.output << std::endl;
+    g.exit = r.status;
+    g.log = r.output;
+    g.results = json::parse(read_file(g.dir + "/results.json"));
+    for (const auto& c : g.results["checks"]) {
+      g.status[c["id"]] = c["status"];
+      if (c["id"] == "load.Run.Scenario") g.scenario = c;
+    }
+    return g;
+  }
+
   static LocalCluster* cluster_;
 };
 LocalCluster* DistributedLoadClusterTest::cluster_ = nullptr;
@@ -365,46 +399,23 @@ TEST_F(DistributedLoadClusterTest, WorkersThatNeverStartAreNamedWithTheirReason)
 // `kgate run --suites load` with suites.load.workers: the same coordinator under the check model,
 // one verdict with the workers' table in the results, thresholds on the merged figures.
 TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsOnWorkersWithOneVerdict) {
-  const std::string dir = temp_path("run");
-  std::filesystem::create_directories(dir);
-  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
-  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
-                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
-                                     << "\n  namespace: " << kNs << R"(
-  deployments: {backend: target}
-suites:
-  load:
-    path: /health
-    executor: constant-arrival-rate
-    rate: 90
-    duration: 3s
-    workers: 3
-    thresholds: ["p99 < 10s", "requests == 270"]
-    distributed:
-      image: ghcr.io/kgate/kgate:dev
-)";
-  auto r = cluster_->command(
-      kgate_binary(),
-      {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir}, 180s);
-  std::cout << r.output << std::endl;
-  EXPECT_EQ(r.status, 0) << r.output;
-  const json results = json::parse(read_file(dir + "/results.json"));
-  std::map<std::string, std::string> status;
-  const json* run = nullptr;
-  for (const auto& c : results["checks"]) {
-    status[c["id"]] = c["status"];
-    if (c["id"] == "load.Run.Scenario") run = &c;
-  }
-  EXPECT_EQ(status["load.Run.Scenario"], "passed");
-  EXPECT_EQ(status["load.Thresholds.p99 < 10s"], "passed");
-  EXPECT_EQ(status["load.Thresholds.requests == 270"], "passed");
-  ASSERT_NE(run, nullptr);
-  ASSERT_EQ((*run)["tables"].size(), 1u);
-  ASSERT_EQ((*run)["tables"][0]["rows"].size(), 3u);
-  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
-  const std::string html = read_file(dir + "/report.html");
+  const auto g = run_load_suite("run",
+                                "    path: /health\n"
+                                "    executor: constant-arrival-rate\n"
+                                "    rate: 90\n"
+                                "    duration: 3s\n"
+                                "    workers: 3\n"
+                                "    thresholds: [\"p99 < 10s\", \"requests == 270\"]\n");
+  EXPECT_EQ(g.exit, 0) << g.log;
+  EXPECT_EQ(g.status.at("load.Run.Scenario"), "passed");
+  EXPECT_EQ(g.status.at("load.Thresholds.p99 < 10s"), "passed");
+  EXPECT_EQ(g.status.at("load.Thresholds.requests == 270"), "passed");
+  ASSERT_EQ(g.scenario["tables"].size(), 1u);
+  ASSERT_EQ(g.scenario["tables"][0]["rows"].size(), 3u);
+  for (const auto& row : g.scenario["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  const std::string html = read_file(g.dir + "/report.html");
   EXPECT_NE(html.find("Workers (3 of 3 started"), std::string::npos);
-  const std::string junit = read_file(dir + "/junit.xml");
+  const std::string junit = read_file(g.dir + "/junit.xml");
   EXPECT_NE(junit.find("table: Workers (3 of 3 started"), std::string::npos);
   expect_nothing_left();
 }
@@ -651,48 +662,19 @@ TEST_F(DistributedLoadClusterTest, CtrlCOnTheTodoMixLeavesNoSecretAndNoTask) {
 // go to the workers through the run's Secret; one verdict; the check deletes what the mix
 // created afterwards and says how many per identity; no Job, pod or Secret is left.
 TEST_F(DistributedLoadClusterTest, TheLoadSuiteRunsTheTodoMixOnWorkers) {
-  const std::string dir = temp_path("run-mix");
-  std::filesystem::create_directories(dir);
-  const std::string backend = kgate::testfw::service_url(cluster_->client(), kNs, "target");
-  std::ofstream(dir + "/kgate.yaml") << "target:\n  backend: " << backend
-                                     << "\nkubernetes:\n  kubeconfig: " << cluster_->kubeconfig()
-                                     << "\n  namespace: " << kNs << R"(
-  deployments: {backend: target}
-suites:
-  load:
-    scenario: todo-mix
-    identities: 3
-    executor: constant-arrival-rate
-    rate: 60
-    duration: 3s
-    workers: 3
-    thresholds: ["requests == 180", "error_rate < 1%"]
-    distributed:
-      image: ghcr.io/kgate/kgate:dev
-)";
-  kgate::ProcessSpec spec;
-  spec.program = kgate_binary();
-  spec.args = {"run", "--config", dir + "/kgate.yaml", "--suites", "load", "--report-dir", dir};
-  spec.env_set["BETTER_AUTH_SECRET"] = kAppSecret;
-  spec.log_path = dir + "/kgate.log";
-  kgate::ChildProcess p(spec);
-  auto rc = p.wait(180s);
-  ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(dir + "/kgate.log");
-  std::cout << log << std::endl;
-  EXPECT_EQ(*rc, 0) << log;
-  const json results = json::parse(read_file(dir + "/results.json"));
-  std::map<std::string, std::string> status;
-  const json* run = nullptr;
-  for (const auto& c : results["checks"]) {
-    status[c["id"]] = c["status"];
-    if (c["id"] == "load.Run.Scenario") run = &c;
-  }
-  EXPECT_EQ(status["load.Run.Scenario"], "passed");
-  EXPECT_EQ(status["load.Thresholds.requests == 180"], "passed");
-  EXPECT_EQ(status["load.Thresholds.error_rate < 1%"], "passed");
-  ASSERT_NE(run, nullptr);
-  const json& props = (*run)["properties"];
+  const auto g = run_load_suite("run-mix",
+                                "    scenario: todo-mix\n"
+                                "    identities: 3\n"
+                                "    executor: constant-arrival-rate\n"
+                                "    rate: 60\n"
+                                "    duration: 3s\n"
+                                "    workers: 3\n"
+                                "    thresholds: [\"requests == 180\", \"error_rate < 1%\"]\n");
+  EXPECT_EQ(g.exit, 0) << g.log;
+  EXPECT_EQ(g.status.at("load.Run.Scenario"), "passed");
+  EXPECT_EQ(g.status.at("load.Thresholds.requests == 180"), "passed");
+  EXPECT_EQ(g.status.at("load.Thresholds.error_rate < 1%"), "passed");
+  const json& props = g.scenario["properties"];
   std::uint64_t sent = 0;
   for (const char* op : {"list", "create", "toggle", "delete"})
     if (props.contains(std::string("sent.") + op))
@@ -701,8 +683,8 @@ suites:
   for (int i = 1; i <= 3; ++i)
     EXPECT_TRUE(props.contains("cleanup.load-" + std::to_string(i))) << props.dump();
   EXPECT_FALSE(props.contains("left behind")) << props.dump();
-  EXPECT_EQ(results.dump().find("eyJ"), std::string::npos);  // no token in the results
-  for (const auto& row : (*run)["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
+  EXPECT_EQ(g.results.dump().find("eyJ"), std::string::npos);  // no token in the results
+  for (const auto& row : g.scenario["tables"][0]["rows"]) EXPECT_EQ(row[2], "completed") << row;
   expect_nothing_left();
 }
 
