@@ -4,7 +4,6 @@
 // added by a scale-up (or any pod started beside a live one) never become Ready, while the one
 // that came first keeps serving. A session lock dies with its connection: when the holder exits,
 // the next replica to ask takes it.
-#include <memory>
 #include <mutex>
 #include <string>
 

@@ -526,10 +526,7 @@ int cmd_load_distributed(const LoadArgs& a, const load::ExecutorSpec& spec,
       auto j = load::to_json(result, verdicts);
       j["distributed"] = distributed_json(r);
       if (mix) j["todo_mix"] = mix_json;
-      if (watch) {
-        j["watch"] = watch->to_json();
-        watch->add_to_series(j["series"], std::chrono::duration<double>(options.interval).count());
-      }
+      if (watch) watch->add_to_results(j, std::chrono::duration<double>(options.interval).count());
       reports::write_file_atomically(a.out, j.dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {
@@ -657,10 +654,7 @@ int cmd_load(const LoadArgs& a) {
   if (!a.out.empty()) {
     try {
       auto j = load::to_json(result, verdicts);
-      if (watch) {
-        j["watch"] = watch->to_json();
-        watch->add_to_series(j["series"], std::chrono::duration<double>(options.interval).count());
-      }
+      if (watch) watch->add_to_results(j, std::chrono::duration<double>(options.interval).count());
       reports::write_file_atomically(a.out, j.dump(2) + "\n");
       std::cout << "results: " << a.out << "\n";
     } catch (const std::exception& e) {

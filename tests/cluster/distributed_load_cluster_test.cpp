@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <kgate/http.hpp>
@@ -101,6 +102,28 @@ spec:
     spec.env_set["KUBECONFIG"] = cluster_->kubeconfig();
     spec.log_path = out + ".log";
     return spec;
+  }
+
+  // Waits for a coordinator writing `out` (its log is out + ".log") and prints that log: the exit
+  // status (nullopt when it was still running after `timeout`) and the log.
+  struct Ended {
+    std::optional<int> rc;
+    std::string log;
+  };
+  static Ended finish(kgate::ChildProcess& p, const std::string& out,
+                      std::chrono::seconds timeout) {
+    Ended e{p.wait(timeout), read_file(out + ".log")};
+    std::cout << e.log << std::endl;
+    return e;
+  }
+
+  // What one machine's constant-arrival-rate schedule holds, from the same closed-form executor.
+  static std::uint64_t scheduled_iterations(int rate, int seconds) {
+    kgate::load::ExecutorSpec spec;
+    spec.type = "constant-arrival-rate";
+    spec.rate = rate;
+    spec.duration = std::chrono::seconds(seconds);
+    return kgate::load::make_executor(spec)->total_iterations();
   }
 
   // No Job and no worker pod of any run is left in the namespace.
@@ -242,20 +265,14 @@ TEST_F(DistributedLoadClusterTest, ThreeWorkersSendExactlyTheScheduleAndMergeExa
   kgate::ChildProcess p(coordinator(
       out, {"--rate", std::to_string(rate), "--duration", std::to_string(seconds) + "s",
             "--worker-samples", "--threshold", "p99 < 10s", "--threshold", "error_rate < 1%"}));
-  auto rc = p.wait(180s);
+  const auto [rc, log] = finish(p, out, 180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   ASSERT_EQ(*rc, 0) << log;
   const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
 
   // The single-machine schedule's count, from the same closed-form executor.
-  kgate::load::ExecutorSpec spec;
-  spec.type = "constant-arrival-rate";
-  spec.rate = rate;
-  spec.duration = std::chrono::seconds(seconds);
-  const std::uint64_t scheduled = kgate::load::make_executor(spec)->total_iterations();
+  const std::uint64_t scheduled = scheduled_iterations(rate, seconds);
   EXPECT_EQ(d["scheduled"].get<std::uint64_t>(), scheduled);
   EXPECT_EQ(r["requests"].get<std::uint64_t>(), scheduled);
   EXPECT_EQ(r["completed"].get<std::uint64_t>(), scheduled);
@@ -309,10 +326,8 @@ TEST_F(DistributedLoadClusterTest, AWorkerKilledMidRunIsReportedAndFailsTheGate)
   ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
 
-  auto rc = p.wait(180s);
+  const auto [rc, log] = finish(p, out, 180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 1) << "a partial run fails its gate";
   const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
@@ -362,10 +377,8 @@ TEST_F(DistributedLoadClusterTest, CtrlCStopsTheWorkersAndDeletesTheJob) {
       90s, 200ms);
   ASSERT_TRUE(running.ok) << p.log_tail();
   p.signal(SIGINT);
-  auto rc = p.wait(90s);
+  const auto [rc, log] = finish(p, out, 90s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 130) << log;
   const json r = json::parse(read_file(out));
   EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
@@ -383,10 +396,8 @@ TEST_F(DistributedLoadClusterTest, WorkersThatNeverStartAreNamedWithTheirReason)
     if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
   spec.args.insert(spec.args.end(), {"--start-timeout", "6s"});
   kgate::ChildProcess p(spec);
-  auto rc = p.wait(120s);
+  const auto [rc, log] = finish(p, out, 120s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 3) << log;  // nothing could run: as unreachable
   EXPECT_NE(log.find("no worker became Ready within 6 s"), std::string::npos) << log;
   for (int i = 0; i < 3; ++i)
@@ -442,19 +453,13 @@ TEST_F(DistributedLoadClusterTest, TheTodoMixRunsOnWorkersAndLeavesNothingBehind
   kgate::ChildProcess p(
       mix_coordinator(out, {"--identities", "5", "--rate", std::to_string(rate), "--duration",
                             std::to_string(seconds) + "s", "--threshold", "error_rate < 1%"}));
-  auto rc = p.wait(180s);
+  const auto [rc, log] = finish(p, out, 180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   ASSERT_EQ(*rc, 0) << log;
   const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
 
-  kgate::load::ExecutorSpec es;
-  es.type = "constant-arrival-rate";
-  es.rate = rate;
-  es.duration = std::chrono::seconds(seconds);
-  const std::uint64_t scheduled = kgate::load::make_executor(es)->total_iterations();
+  const std::uint64_t scheduled = scheduled_iterations(rate, seconds);
   EXPECT_EQ(d["scheduled"].get<std::uint64_t>(), scheduled);
   EXPECT_EQ(r["requests"].get<std::uint64_t>(), scheduled);
   EXPECT_EQ(r["completed"].get<std::uint64_t>(), scheduled);
@@ -502,10 +507,8 @@ TEST_F(DistributedLoadClusterTest, TheClosedModelSplitsTheVusAmongTheWorkers) {
   const std::string out = temp_path("closed.json");
   kgate::ChildProcess p(coordinator(out, {"--vus", "6", "--duration", "3s", "--think", "20ms",
                                           "--threshold", "error_rate < 1%"}));
-  auto rc = p.wait(180s);
+  const auto [rc, log] = finish(p, out, 180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   ASSERT_EQ(*rc, 0) << log;
   const json r = json::parse(read_file(out));
   const json& d = r["distributed"];
@@ -606,10 +609,8 @@ TEST_F(DistributedLoadClusterTest, TheTodoMixLeavesNothingEvenWhenAWorkerIsKille
   const int pid = worker_pid(run, 1);
   ASSERT_GT(pid, 0) << "worker 1's process of run " << run;
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  auto rc = p.wait(180s);
+  const auto [rc, log] = finish(p, out, 180s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 1) << log;
   const json r = json::parse(read_file(out));
   ASSERT_EQ(r["distributed"]["problems"].size(), 1u) << r["distributed"].dump(2);
@@ -641,10 +642,8 @@ TEST_F(DistributedLoadClusterTest, CtrlCOnTheTodoMixLeavesNoSecretAndNoTask) {
   EXPECT_EQ(owners[0]["kind"], "Job");
   EXPECT_EQ(owners[0]["name"], "kgate-load-" + run);
   p.signal(SIGINT);
-  auto rc = p.wait(90s);
+  const auto [rc, log] = finish(p, out, 90s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 130) << log;
   const json r = json::parse(read_file(out));
   EXPECT_TRUE(r["distributed"]["interrupted"].get<bool>());
@@ -697,10 +696,8 @@ TEST_F(DistributedLoadClusterTest, ATodoMixThatNeverStartsLeavesNoSecret) {
   for (std::size_t i = 0; i + 1 < spec.args.size(); ++i)
     if (spec.args[i] == "--image") spec.args[i + 1] = "ghcr.io/kgate/no-such-image:dev";
   kgate::ChildProcess p(spec);
-  auto rc = p.wait(120s);
+  const auto [rc, log] = finish(p, out, 120s);
   ASSERT_TRUE(rc.has_value()) << p.log_tail();
-  const std::string log = read_file(out + ".log");
-  std::cout << log << std::endl;
   EXPECT_EQ(*rc, 3) << log;
   EXPECT_NE(log.find("no worker became Ready within 3 s"), std::string::npos) << log;
   EXPECT_NE(log.find("todo mix cleanup: deleted 0 task(s), none left"), std::string::npos) << log;

@@ -74,6 +74,11 @@ class LoadWatch {
   // hpa_cpu.
   nlohmann::json to_json() const;
   void add_to_series(nlohmann::json& series, double interval_s) const;
+  // Both into a load's results: its "watch" object and the replica columns of its "series".
+  void add_to_results(nlohmann::json& results, double interval_s) const {
+    results["watch"] = to_json();
+    add_to_series(results["series"], interval_s);
+  }
   // The summary lines (first scale decision, max replicas reached, sampling errors).
   std::string summary_text() const;
 
